@@ -1,0 +1,47 @@
+"""The one access helper per owned object. Every view, API and test goes through here."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from annotate.models import Dataset, Pair
+
+ANNOTATOR = "annotator"
+REVIEWER = "reviewer"
+
+
+def visible_datasets(user) -> QuerySet[Dataset]:
+    if not user.is_authenticated:
+        return Dataset.objects.none()
+    if user.is_superuser:
+        return Dataset.objects.all()
+    return Dataset.objects.filter(members=user)
+
+
+def get_dataset(user, name: str) -> Dataset:
+    """The dataset by name if the user may see it; 404 otherwise (no hint that it exists)."""
+    dataset = visible_datasets(user).filter(name=name).first()
+    if dataset is None:
+        raise Http404("No such dataset.")
+    return dataset
+
+
+def get_dataset_by_id(user, dataset_id: int) -> Dataset:
+    dataset = visible_datasets(user).filter(pk=dataset_id).first()
+    if dataset is None:
+        raise Http404("No such dataset.")
+    return dataset
+
+
+def get_pair(user, pair_id: int) -> Pair:
+    pair = Pair.objects.filter(pk=pair_id, dataset__in=visible_datasets(user)).first()
+    if pair is None:
+        raise Http404("No such pair.")
+    return pair
+
+
+def has_role(user, role: str) -> bool:
+    if user.is_superuser:
+        return True
+    return any(g.name == role for g in user.groups.all())

@@ -1,0 +1,114 @@
+"""REST API for datasets, pairs and exports. Same selectors as the HTML views."""
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.views import APIView
+
+from annotate.access import get_dataset, visible_datasets
+from annotate.exports import iter_csv, iter_rationalerm
+from annotate.models import Dataset, Pair
+from annotate.selectors import datasets_with_counts
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    n_pairs = serializers.IntegerField(read_only=True)
+    n_checklists = serializers.IntegerField(read_only=True)
+    n_critics = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "description", "n_pairs", "n_checklists", "n_critics",
+                  "created_at"]
+
+
+class JudgmentSerializer(serializers.Serializer):
+    critic = serializers.CharField(source="critic.name")
+    label = serializers.IntegerField(allow_null=True)
+    atoms = serializers.ListField(child=serializers.CharField())
+    source = serializers.CharField()
+
+
+class PairSerializer(serializers.ModelSerializer):
+    dataset = serializers.CharField(source="dataset.name")
+    human_checklist = serializers.SerializerMethodField()
+    judgments = JudgmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Pair
+        fields = ["id", "external_id", "dataset", "domain", "language", "context",
+                  "response_1", "response_2", "preference", "preference_strength",
+                  "human_reasons", "human_checklist", "judgments"]
+
+    def get_human_checklist(self, pair) -> list[str]:
+        for checklist in pair.checklists.all():
+            if checklist.slot == 0:
+                return checklist.atoms
+        return []
+
+
+class DatasetList(generics.ListAPIView):
+    serializer_class = DatasetSerializer
+
+    def get_queryset(self):
+        return datasets_with_counts(self.request.user)
+
+
+class DatasetDetail(generics.RetrieveAPIView):
+    serializer_class = DatasetSerializer
+    lookup_field = "name"
+
+    def get_queryset(self):
+        return datasets_with_counts(self.request.user)
+
+
+FILTERS = [
+    OpenApiParameter("dataset", str, description="dataset name"),
+    OpenApiParameter("domain", str),
+    OpenApiParameter("critic", str, description="only pairs this critic judged"),
+]
+
+
+@extend_schema(parameters=FILTERS)
+class PairList(generics.ListAPIView):
+    serializer_class = PairSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        qs = Pair.objects.filter(dataset__in=visible_datasets(self.request.user))
+        if params.get("dataset"):
+            qs = qs.filter(dataset__name=params["dataset"])
+        if params.get("domain"):
+            qs = qs.filter(domain=params["domain"])
+        if params.get("critic"):
+            qs = qs.filter(judgments__critic__name=params["critic"])
+        return qs.select_related("dataset").prefetch_related(
+            "checklists__current", "judgments__critic"
+        ).order_by("dataset_id", "position", "id")
+
+
+class ExportView(APIView):
+    """Streamed export of one dataset: RationaleRM JSONL (default) or CSV."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["rationalerm", "csv"]),
+            OpenApiParameter("domain", str),
+            OpenApiParameter("critic", str),
+        ],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request, name: str):
+        dataset = get_dataset(request.user, name)
+        fmt = request.query_params.get("format", "rationalerm")
+        if fmt not in ("rationalerm", "csv"):
+            raise ValidationError({"format": "use rationalerm or csv"})
+        rows = iter_csv if fmt == "csv" else iter_rationalerm
+        kwargs = {k: request.query_params.get(k, "") for k in ("domain", "critic")}
+        content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
+        response = StreamingHttpResponse(rows(dataset, **kwargs), content_type=content_type)
+        ext = "csv" if fmt == "csv" else "jsonl"
+        response["Content-Disposition"] = f'attachment; filename="{dataset.name}.{ext}"'
+        return response

@@ -1,0 +1,112 @@
+import json
+
+from django.conf import settings
+from django.db import models
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="datasets", blank=True)
+    checklists_per_pair = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pair(models.Model):
+    """One preference sample. `raw` keeps the imported record so export can reproduce it."""
+
+    class Format(models.TextChoices):
+        RATIONALERM = "rationalerm", "RationaleRM"
+        HELPSTEER3 = "helpsteer3", "HelpSteer3"
+        RALIGN = "ralign", "R-Align"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="pairs")
+    key = models.CharField(max_length=200, help_text="record id, else a content hash")
+    external_id = models.CharField(max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0, help_text="order in the imported file")
+    domain = models.CharField(max_length=64, blank=True, db_index=True)
+    language = models.CharField(max_length=64, blank=True)
+    context = models.JSONField(default=list, help_text="conversation turns: [{role, content}]")
+    response_1 = models.TextField()
+    response_2 = models.TextField()
+    preference = models.SmallIntegerField(
+        null=True, blank=True, help_text="1 or 2 (the better response), 0 for a tie"
+    )
+    preference_strength = models.SmallIntegerField(null=True, blank=True, help_text="-3..3")
+    human_reasons = models.JSONField(default=list, help_text="annotators' free-text reasons")
+    golden_judgment = models.TextField(blank=True, help_text="R-Align gt_judgment")
+    source_format = models.CharField(max_length=20, choices=Format.choices)
+    raw_json = models.TextField(help_text="the imported line, byte for byte")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "key"], name="pair_unique_key"),
+        ]
+        indexes = [models.Index(fields=["dataset", "domain"]), models.Index(fields=["dataset", "position"])]
+
+    def __str__(self) -> str:
+        return self.external_id or self.key
+
+    @property
+    def raw(self) -> dict:
+        return json.loads(self.raw_json)
+
+
+class Checklist(models.Model):
+    """A human checklist for a pair. Slot 0 is the pair's reference checklist."""
+
+    class Status(models.TextChoices):
+        TODO = "todo", "To do"
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        SENT_BACK = "sent_back", "Sent back"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="checklists")
+    slot = models.PositiveSmallIntegerField(default=0)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="checklists",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
+    current = models.ForeignKey(
+        "ChecklistRevision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=0, help_text="optimistic lock: bumps every save")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pair", "slot"], name="checklist_unique_slot"),
+        ]
+
+    @property
+    def atoms(self) -> list[str]:
+        return list(self.current.atoms) if self.current_id else []
+
+
+class ChecklistRevision(models.Model):
+    """Every save is a new row; nothing is overwritten."""
+
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    atoms = models.JSONField(default=list)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    source = models.CharField(max_length=20, default="edit", help_text="import, edit, restore")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checklist", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["checklist", "number"], name="revision_unique_number"),
+        ]

@@ -1,0 +1,1 @@
+"""Writes for the annotate app. Import from the submodules."""

@@ -1,0 +1,17 @@
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+
+from annotate import api as annotate_api
+
+
+def api(view):
+    """DRF answers anonymous callers with 401 itself; no login redirect for the API."""
+    return login_not_required(view.as_view())
+
+
+urlpatterns = [
+    path("datasets/", api(annotate_api.DatasetList), name="api-datasets"),
+    path("datasets/<str:name>/", api(annotate_api.DatasetDetail), name="api-dataset"),
+    path("datasets/<str:name>/export/", api(annotate_api.ExportView), name="api-export"),
+    path("pairs/", api(annotate_api.PairList), name="api-pairs"),
+]

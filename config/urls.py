@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from annotate import views as annotate_views
+from config import health
+
+urlpatterns = [
+    path("", annotate_views.home, name="home"),
+    path("healthz", login_not_required(health.healthz), name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("annotate/", include("annotate.urls")),
+    path("audit/", include("metajudge.urls")),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
+    path("api/docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,182 @@
+from django.conf import settings
+from django.db import models
+
+from annotate.models import ChecklistRevision, Dataset, Pair
+
+
+class Critic(models.Model):
+    """The model being judged (a GenRM or an LLM judge)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Judgment(models.Model):
+    """A critic's decision on a pair: its text, its label and its ordered atoms."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="judgments")
+    critic = models.ForeignKey(Critic, on_delete=models.CASCADE, related_name="judgments")
+    generated_text = models.TextField(blank=True)
+    label = models.SmallIntegerField(null=True, blank=True, help_text="1 or 2")
+    atoms = models.JSONField(default=list)
+    source = models.CharField(max_length=20, default="import")
+    error = models.TextField(blank=True)
+    tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pair", "critic"], name="judgment_unique_pair_critic"),
+        ]
+        indexes = [models.Index(fields=["critic", "pair"])]
+
+
+class JudgeEndpoint(models.Model):
+    """An OpenAI-compatible endpoint. The key stays in the environment, named by api_key_env."""
+
+    name = models.CharField(max_length=100, unique=True)
+    base_url = models.URLField(max_length=500, blank=True, help_text="blank: OPENAI_BASE_URL")
+    model = models.CharField(max_length=200)
+    api_key_env = models.CharField(max_length=100, default="OPENAI_API_KEY")
+    max_concurrency = models.PositiveIntegerField(default=16)
+    requests_per_minute = models.PositiveIntegerField(default=0, help_text="0: no limit")
+    temperature = models.FloatField(default=0.0)
+    max_tokens = models.PositiveIntegerField(default=2048)
+    timeout = models.FloatField(default=120.0, help_text="seconds per call")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model})"
+
+
+class PromptTemplate(models.Model):
+    """Prompts are data: versioned, readable, replaceable."""
+
+    class Kind(models.TextChoices):
+        METAJUDGE = "metajudge", "MetaJudge matching"
+        VERDICT = "verdict", "Binary verdict meta-judge"
+        GENRM = "genrm", "GenRM judgment"
+        ATOMIZER = "atomizer", "Atomizer"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="template_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class MatchRun(models.Model):
+    """critic x judge x template x dataset (subset). Progress lives here."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        ABORTED = "aborted", "Aborted"
+        FAILED = "failed", "Failed"
+
+    class Matcher(models.TextChoices):
+        LLM = "llm", "LLM MetaJudge"
+        OFFLINE = "offline", "Offline matcher (approximate)"
+        IMPORT = "import", "Imported results"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="match_runs")
+    critic = models.ForeignKey(Critic, on_delete=models.CASCADE, related_name="match_runs")
+    matcher = models.CharField(max_length=10, choices=Matcher.choices)
+    endpoint = models.ForeignKey(JudgeEndpoint, null=True, blank=True, on_delete=models.SET_NULL)
+    template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL)
+    judge_model = models.CharField(max_length=200, blank=True)
+    concurrency = models.PositiveIntegerField(default=16)
+    domain = models.CharField(max_length=64, blank=True, help_text="subset filter")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["dataset", "critic", "-created_at"])]
+
+    @property
+    def progress(self) -> float:
+        return (self.done_count / self.total) if self.total else 1.0
+
+
+class MatchResult(models.Model):
+    """One sample of a run, upserted on (run, pair) so a task may run twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VALID = "valid", "Valid"
+        SKIPPED = "skipped", "Skipped"
+        ERROR = "error", "Error"
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="results")
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="match_results")
+    judgment = models.ForeignKey(Judgment, null=True, on_delete=models.CASCADE, related_name="+")
+    revision = models.ForeignKey(
+        ChecklistRevision, null=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="the exact human checklist revision this result scored",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    stale = models.BooleanField(default=False)
+    label_correct = models.BooleanField(null=True)
+    raw_text = models.TextField(blank=True)
+    lines = models.JSONField(default=list)
+    precision = models.FloatField(null=True)
+    recall = models.FloatField(null=True)
+    f1 = models.FloatField(null=True)
+    average_precision = models.FloatField(null=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cached = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "pair"], name="result_unique_run_pair"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "status"]),
+            models.Index(fields=["run", "label_correct", "recall"]),
+        ]
+
+
+class CachedAnswer(models.Model):
+    """An identical MetaJudge question is never paid for twice."""
+
+    key = models.CharField(max_length=64, unique=True)
+    text = models.TextField()
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)

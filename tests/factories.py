@@ -1,0 +1,77 @@
+import json
+
+import factory
+from django.contrib.auth import get_user_model
+
+from annotate.models import Checklist, ChecklistRevision, Dataset, Pair
+from metajudge.models import Critic, Judgment
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+
+class DatasetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dataset
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"dataset-{n}")
+
+
+class PairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pair
+
+    dataset = factory.SubFactory(DatasetFactory)
+    key = factory.Sequence(lambda n: f"pair-{n}")
+    external_id = factory.SelfAttribute("key")
+    position = factory.Sequence(lambda n: n)
+    domain = "general"
+    language = "english"
+    context = factory.LazyFunction(lambda: [{"role": "user", "content": "Write a haiku."}])
+    response_1 = "An old silent pond"
+    response_2 = "A frog jumps in"
+    preference = 1
+    preference_strength = -2
+    source_format = "rationalerm"
+    raw_json = factory.LazyAttribute(
+        lambda p: json.dumps({"id": p.key, "response1": p.response_1, "response2": p.response_2})
+    )
+
+
+def checklist_with(pair: Pair, atoms: list[str], *, slot: int = 0, author=None) -> Checklist:
+    checklist, _ = Checklist.objects.get_or_create(pair=pair, slot=slot)
+    number = checklist.revisions.count() + 1
+    revision = ChecklistRevision.objects.create(
+        checklist=checklist, number=number, atoms=atoms, author=author, source="import"
+    )
+    checklist.current = revision
+    checklist.version = number
+    checklist.status = Checklist.Status.SUBMITTED
+    checklist.save()
+    return checklist
+
+
+class CriticFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Critic
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"critic-{n}")
+
+
+class JudgmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Judgment
+
+    pair = factory.SubFactory(PairFactory)
+    critic = factory.SubFactory(CriticFactory)
+    label = 1
+    atoms = factory.LazyFunction(lambda: ["Response A keeps the 5-7-5 meter."])
+    generated_text = "Response A keeps the meter. Final verdict: Response A."
