@@ -167,6 +167,12 @@ OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 # MetaJudge reference settings (see metajudge/scoring.py).
 METAJUDGE_MAX_CHECKLIST_LEN = int(os.environ.get("METAJUDGE_MAX_CHECKLIST_LEN", "10"))
 METAJUDGE_PRECISION_CAP = int(os.environ.get("METAJUDGE_PRECISION_CAP", "5"))
+METAJUDGE_FORMAT_RETRIES = int(os.environ.get("METAJUDGE_FORMAT_RETRIES", "2"))
+METAJUDGE_MAX_ATTEMPTS = int(os.environ.get("METAJUDGE_MAX_ATTEMPTS", "5"))
+METAJUDGE_BACKOFF_BASE = float(os.environ.get("METAJUDGE_BACKOFF_BASE", "0.5"))
+# A claimed sample whose worker died is claimable again after this many seconds.
+METAJUDGE_CLAIM_LEASE = int(os.environ.get("METAJUDGE_CLAIM_LEASE", "900"))
+METAJUDGE_CHUNK_SIZE = int(os.environ.get("METAJUDGE_CHUNK_SIZE", "256"))
 
 IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES", str(16 * 1024 * 1024)))
 

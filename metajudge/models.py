@@ -96,6 +96,7 @@ class MatchRun(models.Model):
     class Matcher(models.TextChoices):
         LLM = "llm", "LLM MetaJudge"
         OFFLINE = "offline", "Offline matcher (approximate)"
+        VERDICT = "verdict", "Binary verdict meta-judge"
         IMPORT = "import", "Imported results"
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="match_runs")
@@ -135,6 +136,7 @@ class MatchResult(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "In progress"
         VALID = "valid", "Valid"
         SKIPPED = "skipped", "Skipped"
         ERROR = "error", "Error"
@@ -156,10 +158,13 @@ class MatchResult(models.Model):
     f1 = models.FloatField(null=True)
     average_precision = models.FloatField(null=True)
     error = models.TextField(blank=True)
+    verdict = models.CharField(max_length=100, blank=True, help_text="verdict mode answer")
     attempts = models.PositiveSmallIntegerField(default=0)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     cached = models.BooleanField(default=False)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -72,3 +72,32 @@ def as_superuser(superuser):
     from django.test import Client
 
     return _client_for(Client, superuser)
+
+
+@pytest.fixture
+def llm_server():
+    """A loopback OpenAI-compatible server answering MetaJudge prompts (faults on demand)."""
+    from tests.llm_server import LLMServer
+
+    with LLMServer(retry_after=0.05) as server:
+        yield server
+
+
+@pytest.fixture
+def fast_retries(settings):
+    """Keep retry back-off short so fault tests run in seconds."""
+    settings.METAJUDGE_BACKOFF_BASE = 0.01
+    settings.METAJUDGE_MAX_ATTEMPTS = 4
+
+
+@pytest.fixture
+def demo(db):
+    """The bundled demo dataset (32 pairs, critics careful-judge and surface-judge)."""
+    from annotate.management.commands.setup_demo import DEMO_FILE
+    from annotate.services.imports import import_pairs
+
+    with DEMO_FILE.open("rb") as stream:
+        import_pairs(stream=stream, dataset_name="demo")
+    from annotate.models import Dataset
+
+    return Dataset.objects.get(name="demo")

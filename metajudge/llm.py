@@ -1,0 +1,163 @@
+"""Calls to an OpenAI-compatible endpoint: bounded concurrency, a rate limit, and retries
+that honour Retry-After on 429, back off with jitter on 5xx and timeouts, and never repeat
+other 4xx answers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from dataclasses import dataclass
+
+import openai
+
+RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    base_url: str
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    max_concurrency: int = 16
+    requests_per_minute: int = 0
+    temperature: float = 0.0
+    max_tokens: int = 2048
+    timeout: float = 120.0
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_cap: float = 20.0
+
+    def api_key(self) -> str:
+        # The key never leaves the environment; a local server accepts any non-empty value.
+        return os.environ.get(self.api_key_env, "") or "not-set"
+
+
+@dataclass
+class CallResult:
+    text: str | None
+    error: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: int = 0
+    latency_ms: int = 0
+
+
+class RateLimiter:
+    """Evenly spaced starts (requests per minute) plus a shared pause after a 429."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.next_start = 0.0
+        self.paused_until = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_start, self.paused_until)
+            self.next_start = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+
+class JudgeClient:
+    """One per endpoint per event loop."""
+
+    def __init__(self, config: EndpointConfig, concurrency: int | None = None) -> None:
+        self.config = config
+        self.client = openai.AsyncOpenAI(
+            base_url=config.base_url, api_key=config.api_key(), max_retries=0,
+            timeout=config.timeout,
+        )
+        self.slots = asyncio.Semaphore(concurrency or config.max_concurrency)
+        self.limiter = RateLimiter(config.requests_per_minute)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def complete(self, prompt: str) -> CallResult:
+        result = CallResult(text=None)
+        started = time.monotonic()
+        for attempt in range(1, self.config.max_attempts + 1):
+            result.attempts = attempt
+            delay = await self._attempt(prompt, result)
+            if delay is None:
+                break
+            if attempt < self.config.max_attempts:
+                await asyncio.sleep(delay)
+        result.latency_ms = int((time.monotonic() - started) * 1000)
+        return result
+
+    async def _attempt(self, prompt: str, result: CallResult) -> float | None:
+        """One call. Returns a delay before retrying, or None when done (success or final)."""
+        await self.limiter.wait()
+        try:
+            async with self.slots:
+                response = await self.client.chat.completions.create(
+                    model=self.config.model, messages=[{"role": "user", "content": prompt}],
+                    temperature=self.config.temperature, max_tokens=self.config.max_tokens,
+                )
+        except openai.APIStatusError as exc:
+            return self._status_error(exc, result)
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            result.error = f"{type(exc).__name__}: {_safe(str(exc))}"
+            return self._backoff(result.attempts)
+        return self._read(response, result)
+
+    def _status_error(self, exc: openai.APIStatusError, result: CallResult) -> float | None:
+        result.error = f"HTTP {exc.status_code}: {_safe(_message(exc))}"
+        if exc.status_code not in RETRYABLE_STATUS:
+            return None
+        if exc.status_code == 429:
+            wait = _retry_after(exc) or self._backoff(result.attempts)
+            self.limiter.pause(wait)
+            return wait
+        return self._backoff(result.attempts)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+
+    @staticmethod
+    def _read(response, result: CallResult) -> float | None:
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            result.prompt_tokens += usage.prompt_tokens or 0
+            result.completion_tokens += usage.completion_tokens or 0
+        if not response.choices:
+            result.error = "empty answer: no choices"
+            return None
+        content = response.choices[0].message.content
+        if content is None:
+            result.error = "empty answer: no content"
+            return None
+        result.text, result.error = content, ""
+        return None
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after") if exc.response is not None else None
+    try:
+        return min(max(float(value), 0.0), 300.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message or exc.message)[:300]
+
+
+def _safe(text: str) -> str:
+    """Error texts are stored and shown: never let a key that a server echoed get through."""
+    for name, value in os.environ.items():
+        if name.endswith("API_KEY") and len(value) >= 8:
+            text = text.replace(value, "***")
+    return text[:500]

@@ -1,0 +1,84 @@
+"""Reads for MetaJudge figures, aggregated in SQL so they stay fast at any dataset size."""
+
+from __future__ import annotations
+
+from django.db.models import Avg, Count, Q, QuerySet, StdDev
+
+from annotate.models import Dataset
+from metajudge import scoring
+from metajudge.models import MatchResult, MatchRun
+
+S = MatchResult.Status
+METRICS = ("precision", "recall", "f1", "average_precision")
+VALID = Q(status=S.VALID)
+
+
+def latest_runs(dataset: Dataset, *, critic: str = "", matcher: str = "") -> list[MatchRun]:
+    """The newest scoring run per critic (imported, offline or LLM; verdict runs apart)."""
+    runs = MatchRun.objects.filter(dataset=dataset).exclude(matcher=MatchRun.Matcher.VERDICT)
+    if critic:
+        runs = runs.filter(critic__name=critic)
+    if matcher:
+        runs = runs.filter(matcher=matcher)
+    newest: dict[int, MatchRun] = {}
+    for run in runs.select_related("critic").order_by("critic_id", "-created_at", "-pk"):
+        newest.setdefault(run.critic_id, run)
+    return sorted(newest.values(), key=lambda r: r.critic.name)
+
+
+def _aggregates(threshold: float) -> dict:
+    valid_correct = VALID & Q(label_correct=True)
+    fields = {
+        "total_samples": Count("pk"),
+        "valid_samples": Count("pk", filter=VALID),
+        "error_samples": Count("pk", filter=Q(status=S.ERROR)),
+        "skipped_samples": Count("pk", filter=Q(status=S.SKIPPED)),
+        "pending_samples": Count("pk", filter=Q(status__in=[S.PENDING, S.CLAIMED])),
+        "stale_samples": Count("pk", filter=Q(stale=True)),
+        "labeled": Count("pk", filter=Q(label_correct__isnull=False)),
+        "n_label_correct": Count("pk", filter=Q(label_correct=True)),
+        "valid_label_correct": Count("pk", filter=valid_correct),
+        "spurious_correct": Count("pk", filter=valid_correct & Q(recall__lt=threshold)),
+    }
+    for name in METRICS:
+        # Prefixed: an annotation may not shadow the field it aggregates.
+        fields[f"mean_{name}"] = Avg(name, filter=VALID)
+        fields[f"std_{name}"] = StdDev(name, filter=VALID, sample=False)
+    return fields
+
+
+def run_figures(runs: list[MatchRun], *, threshold: float = scoring.SPURIOUS_RECALL_THRESHOLD,
+                results: QuerySet | None = None) -> list[dict]:
+    """One dict per run with the report's keys; `results` may narrow the samples (domain...)."""
+    base = results if results is not None else MatchResult.objects.all()
+    rows = {
+        row["run_id"]: row
+        for row in base.filter(run__in=runs).order_by().values("run_id")
+        .annotate(**_aggregates(threshold))
+    }
+    return [_figures(run, rows.get(run.pk, {}), threshold) for run in runs]
+
+
+def _figures(run: MatchRun, row: dict, threshold: float) -> dict:
+    labeled, correct = row.get("labeled", 0), row.get("n_label_correct", 0)
+    valid_correct = row.get("valid_label_correct", 0)
+    figures = {
+        "critic": run.critic.name, "run": run.pk, "matcher": run.matcher,
+        "judge_model": run.judge_model, "state": run.state, "threshold": threshold,
+        **{k: row.get(k, 0) for k in (
+            "total_samples", "valid_samples", "error_samples", "skipped_samples",
+            "pending_samples", "stale_samples", "spurious_correct")},
+        "label_correct": correct, "valid_label_correct": valid_correct,
+    }
+    for name in METRICS:
+        figures[name] = row.get(f"mean_{name}") or 0.0
+        figures[f"{name}_std"] = row.get(f"std_{name}") or 0.0
+    figures["outcome_accuracy"] = correct / labeled if labeled else 0.0
+    figures["rationale_consistency"] = figures["recall"]
+    figures["s_corr"] = row.get("spurious_correct", 0) / valid_correct if valid_correct else 0.0
+    figures["f_score"] = figures["outcome_accuracy"] * (1 - figures["s_corr"])
+    return figures
+
+
+def critic_figures(dataset: Dataset, *, critic: str = "", threshold: float = 0.5) -> list[dict]:
+    return run_figures(latest_runs(dataset, critic=critic), threshold=threshold)

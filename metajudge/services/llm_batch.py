@@ -1,0 +1,57 @@
+"""The event-loop side of an LLM chunk: overlapping calls, format retries, no database."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+
+from django.conf import settings
+
+from metajudge import scoring
+from metajudge.llm import EndpointConfig, JudgeClient
+
+
+def endpoint_config(run) -> EndpointConfig:
+    e = run.endpoint
+    return EndpointConfig(
+        base_url=e.base_url or settings.OPENAI_BASE_URL, model=e.model, api_key_env=e.api_key_env,
+        max_concurrency=e.max_concurrency, requests_per_minute=e.requests_per_minute,
+        temperature=e.temperature, max_tokens=e.max_tokens, timeout=e.timeout,
+        max_attempts=settings.METAJUDGE_MAX_ATTEMPTS, backoff_base=settings.METAJUDGE_BACKOFF_BASE,
+    )
+
+
+def answer_all(run, samples, done: queue.Queue, stop: threading.Event) -> None:
+    """Thread target: answer every sample, putting (sample, Answer) on `done` as each ends."""
+    asyncio.run(_answer_all(run, samples, done, stop))
+
+
+async def _answer_all(run, samples, done: queue.Queue, stop: threading.Event) -> None:
+    client = JudgeClient(endpoint_config(run), concurrency=run.concurrency)
+    try:
+        await asyncio.gather(*(_answer_one(client, s, done, stop) for s in samples))
+    finally:
+        await client.close()
+
+
+async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop) -> None:
+    from metajudge.services.matching import Answer
+
+    answer = Answer(text=None)
+    for _ in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
+        if stop.is_set():
+            answer.error = "aborted before the call"
+            break
+        call = await client.complete(sample.prompt)
+        answer.attempts += call.attempts
+        answer.prompt_tokens += call.prompt_tokens
+        answer.completion_tokens += call.completion_tokens
+        answer.text, answer.error = call.text, call.error
+        if call.text is None:
+            break
+        problem = scoring.grammar_problem(call.text, len(sample.human))
+        if problem is None:
+            break
+        answer.error = f"format error: {problem}"
+    done.put((sample, answer))

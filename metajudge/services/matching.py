@@ -1,0 +1,215 @@
+"""Score one chunk of a run: claim its samples, ask the matcher, write the results.
+
+LLM calls overlap on an event loop in a helper thread; every database write stays on the
+calling thread, in batches, so a task needs one connection and tests see one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from annotate.models import Checklist
+from metajudge import offline_matcher, scoring
+from metajudge.models import CachedAnswer, MatchResult, MatchRun
+from metajudge.prompts import render_metajudge
+from metajudge.services.runs import run_finalize
+
+S = MatchResult.Status
+MAX_STORED_TEXT = 256 * 1024
+WRITE_EVERY = 0.5  # seconds between result flushes while calls are in flight
+
+
+@dataclass
+class Sample:
+    result: MatchResult
+    human: list[str]
+    model: list[str]
+    revision_id: int | None
+    label_correct: bool | None
+    prompt: str = ""
+    cache_key: str = ""
+
+
+@dataclass
+class Answer:
+    text: str | None
+    error: str = ""
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+
+
+def claim(run: MatchRun, pair_ids: list[int]) -> list[MatchResult]:
+    """Atomically take the chunk's open samples; a dead worker's claim expires after a lease."""
+    token = uuid.uuid4()
+    expired = timezone.now() - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
+    MatchResult.objects.filter(run=run, pair_id__in=pair_ids).filter(
+        Q(status=S.PENDING) | Q(status=S.CLAIMED, claimed_at__lt=expired)
+    ).update(status=S.CLAIMED, claim_token=token, claimed_at=timezone.now())
+    return list(
+        MatchResult.objects.filter(run=run, claim_token=token, status=S.CLAIMED)
+        .select_related("judgment", "pair")
+    )
+
+
+def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
+    current = dict(
+        Checklist.objects.filter(pair_id__in=[r.pair_id for r in results], slot=0)
+        .values_list("pair_id", "current_id")
+    )
+    atoms = dict(
+        Checklist.objects.filter(pair_id__in=current.keys(), slot=0)
+        .values_list("current_id", "current__atoms")
+    )
+    samples = []
+    for result in results:
+        revision_id = current.get(result.pair_id)
+        human = atoms.get(revision_id) or []
+        human = json.loads(human) if isinstance(human, str) else human
+        label = scoring.outcome_correct(result.judgment.label, result.pair.preference)
+        samples.append(Sample(result, human, list(result.judgment.atoms), revision_id, label))
+    return samples
+
+
+def process_chunk(*, run_id: int, pair_ids: list[int]) -> MatchRun | None:
+    run = MatchRun.objects.select_related("endpoint", "template").get(pk=run_id)
+    if run.state not in (MatchRun.State.QUEUED, MatchRun.State.RUNNING):
+        return None
+    MatchRun.objects.filter(pk=run_id, state=MatchRun.State.QUEUED).update(
+        state=MatchRun.State.RUNNING, started_at=timezone.now()
+    )
+    samples = _samples(run, claim(run, pair_ids))
+    todo = [s for s in samples if _skip_reason(s) is None]
+    _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
+    if run.matcher == MatchRun.Matcher.OFFLINE:
+        _write(run, [(s, Answer(offline_matcher.match_answer(s.human, s.model))) for s in todo])
+    else:
+        _run_llm(run, todo)
+    return run_finalize(run_id=run_id)
+
+
+def _skip_reason(sample: Sample) -> str | None:
+    m = len(sample.model)
+    if m == 0:
+        return "skipped: the model checklist is empty"
+    if m > settings.METAJUDGE_MAX_CHECKLIST_LEN:
+        return f"skipped: the model checklist has {m} atoms (max {settings.METAJUDGE_MAX_CHECKLIST_LEN})"
+    return None
+
+
+def _result_fields(sample: Sample, answer: Answer | None) -> None:
+    r = sample.result
+    r.revision_id, r.label_correct, r.stale, r.claim_token = (
+        sample.revision_id, sample.label_correct, False, None)
+    if answer is None:
+        r.status, r.error, r.raw_text, r.lines = S.SKIPPED, _skip_reason(sample), "", []
+        r.precision = r.recall = r.f1 = r.average_precision = None
+        return
+    r.raw_text = (answer.text or "")[:MAX_STORED_TEXT]
+    r.attempts, r.cached = answer.attempts, answer.cached
+    r.prompt_tokens, r.completion_tokens = answer.prompt_tokens, answer.completion_tokens
+    score = scoring.score_sample(
+        None if answer.error else answer.text, len(sample.human), len(sample.model),
+        max_checklist_len=settings.METAJUDGE_MAX_CHECKLIST_LEN,
+        precision_cap=settings.METAJUDGE_PRECISION_CAP,
+    )
+    r.lines = [list(x) for x in scoring.parse_answer(answer.text).lines] if answer.text else []
+    r.status, r.error = score.status, answer.error or score.error
+    r.precision, r.recall, r.f1, r.average_precision = (
+        score.precision, score.recall, score.f1, score.average_precision)
+
+
+WRITE_FIELDS = [
+    "status", "error", "raw_text", "lines", "precision", "recall", "f1", "average_precision",
+    "revision", "label_correct", "stale", "claim_token", "attempts", "cached", "prompt_tokens",
+    "completion_tokens", "updated_at",
+]
+
+
+def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
+    if not items:
+        return
+    now = timezone.now()
+    for sample, answer in items:
+        _result_fields(sample, answer)
+        sample.result.updated_at = now
+    fresh = [(s, a) for s, a in items if a and a.text and not a.cached and not a.error]
+    with transaction.atomic():
+        MatchResult.objects.bulk_update([s.result for s, _ in items], WRITE_FIELDS)
+        _cache_answers(fresh)
+        MatchRun.objects.filter(pk=run.pk).update(
+            prompt_tokens=F("prompt_tokens") + sum(a.prompt_tokens for _, a in items if a),
+            completion_tokens=F("completion_tokens") + sum(a.completion_tokens for _, a in items if a),
+            calls=F("calls") + sum(a.attempts for _, a in items if a and not a.cached),
+        )
+
+
+def _cache_answers(items: list[tuple[Sample, Answer]]) -> None:
+    CachedAnswer.objects.bulk_create(
+        [
+            CachedAnswer(key=s.cache_key, text=a.text, prompt_tokens=a.prompt_tokens,
+                         completion_tokens=a.completion_tokens)
+            for s, a in items
+            if s.cache_key and s.result.status == S.VALID
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def cache_key(run: MatchRun, human: list[str], model: list[str]) -> str:
+    template = f"{run.template.name}@{run.template.version}" if run.template else ""
+    payload = json.dumps([run.judge_model, template, human, model], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
+    from metajudge.services.llm_batch import answer_all
+
+    for sample in todo:
+        sample.prompt = render_metajudge(run.template.text, sample.human, sample.model)
+        sample.cache_key = cache_key(run, sample.human, sample.model)
+    hits = dict(
+        CachedAnswer.objects.filter(key__in=[s.cache_key for s in todo]).values_list("key", "text")
+    )
+    _write(run, [(s, Answer(hits[s.cache_key], cached=True)) for s in todo if s.cache_key in hits])
+    misses = [s for s in todo if s.cache_key not in hits]
+    if misses:
+        _drain(run, misses, answer_all)
+
+
+def _drain(run: MatchRun, samples: list[Sample], answer_all) -> None:
+    """Run the calls on a loop thread; write what comes back from this thread, in batches."""
+    done: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    worker = threading.Thread(target=answer_all, args=(run, samples, done, stop), daemon=True)
+    worker.start()
+    finished, batch, last_flush = 0, [], time.monotonic()
+    while finished < len(samples):
+        try:
+            batch.append(done.get(timeout=WRITE_EVERY))
+            finished += 1
+        except queue.Empty:
+            pass
+        if batch and (time.monotonic() - last_flush >= WRITE_EVERY or finished == len(samples)):
+            _write(run, batch)
+            batch, last_flush = [], time.monotonic()
+            if _aborted(run):
+                stop.set()
+                break
+    worker.join()
+
+
+def _aborted(run: MatchRun) -> bool:
+    return MatchRun.objects.filter(pk=run.pk, state=MatchRun.State.ABORTED).exists()

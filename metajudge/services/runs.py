@@ -1,0 +1,127 @@
+"""Match run lifecycle: start (or re-run), enqueue chunks on commit, abort, resume, finalize."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from annotate.models import Checklist, Dataset
+from metajudge.models import Critic, JudgeEndpoint, Judgment, MatchResult, MatchRun, PromptTemplate
+
+S = MatchResult.Status
+OPEN_STATES = (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
+
+
+def run_start(
+    *, dataset: Dataset, critic: Critic, matcher: str, endpoint: JudgeEndpoint | None = None,
+    template: PromptTemplate | None = None, concurrency: int | None = None, domain: str = "",
+    user=None, enqueue: bool = True,
+) -> MatchRun:
+    """Start a run, or re-open the same run: only new, stale and failed samples are redone."""
+    with transaction.atomic():
+        run, _ = MatchRun.objects.select_for_update().get_or_create(
+            dataset=dataset, critic=critic, matcher=matcher, endpoint=endpoint,
+            template=template, domain=domain,
+            defaults={"judge_model": endpoint.model if endpoint else matcher, "created_by": user},
+        )
+        run.concurrency = concurrency or (endpoint.max_concurrency if endpoint else 1)
+        run.state, run.finished_at, run.message = MatchRun.State.QUEUED, None, ""
+        run.save()
+        _prepare(run)
+        refresh_counts(run)
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_pending(run.pk))
+    return run
+
+
+def _eligible(run: MatchRun):
+    """(pair, judgment, revision) for pairs with a judgment by the critic and a human checklist."""
+    checklists = Checklist.objects.filter(
+        pair__dataset=run.dataset, slot=0, current__isnull=False
+    )
+    if run.domain:
+        checklists = checklists.filter(pair__domain=run.domain)
+    revision_by_pair = dict(checklists.values_list("pair_id", "current_id"))
+    judgments = Judgment.objects.filter(critic=run.critic, pair_id__in=revision_by_pair.keys())
+    for pair_id, judgment_id in judgments.values_list("pair_id", "pk").iterator(chunk_size=5000):
+        yield pair_id, judgment_id, revision_by_pair[pair_id]
+
+
+def _prepare(run: MatchRun) -> None:
+    MatchResult.objects.bulk_create(
+        (MatchResult(run=run, pair_id=p, judgment_id=j, revision_id=r) for p, j, r in _eligible(run)),
+        ignore_conflicts=True, batch_size=2000,
+    )
+    MatchResult.objects.filter(run=run).filter(Q(stale=True) | Q(status=S.ERROR)).update(
+        status=S.PENDING, stale=False, claim_token=None
+    )
+
+
+def refresh_counts(run: MatchRun) -> MatchRun:
+    """Counters are recounted from the results, so a chunk that ran twice never inflates them."""
+    counts = dict(
+        MatchResult.objects.filter(run=run).values("status").annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    run.total = sum(counts.values())
+    run.done_count = run.total - counts.get(S.PENDING, 0) - counts.get(S.CLAIMED, 0)
+    run.error_count = counts.get(S.ERROR, 0)
+    MatchRun.objects.filter(pk=run.pk).update(
+        total=run.total, done_count=run.done_count, error_count=run.error_count
+    )
+    return run
+
+
+def pending_chunks(run: MatchRun) -> list[list[int]]:
+    ids = list(
+        MatchResult.objects.filter(run=run, status__in=[S.PENDING, S.CLAIMED])
+        .order_by("pair_id").values_list("pair_id", flat=True)
+    )
+    size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 4)
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def enqueue_pending(run_id: int) -> int:
+    from metajudge.tasks import finalize_run, process_chunk
+
+    run = MatchRun.objects.get(pk=run_id)
+    chunks = pending_chunks(run)
+    for chunk in chunks:
+        process_chunk.delay(run_id, chunk)
+    if not chunks:
+        finalize_run.delay(run_id)
+    return len(chunks)
+
+
+def run_abort(*, run: MatchRun) -> MatchRun:
+    MatchRun.objects.filter(pk=run.pk, state__in=OPEN_STATES).update(
+        state=MatchRun.State.ABORTED, finished_at=timezone.now(), message="aborted by a user"
+    )
+    run.refresh_from_db()
+    return run
+
+
+def run_resume(*, run: MatchRun, enqueue: bool = True) -> MatchRun:
+    """Pick an aborted or interrupted run up where it stopped."""
+    with transaction.atomic():
+        MatchRun.objects.filter(pk=run.pk).update(state=MatchRun.State.QUEUED, finished_at=None)
+        MatchResult.objects.filter(run=run, status=S.CLAIMED).update(
+            status=S.PENDING, claim_token=None
+        )
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_pending(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+def run_finalize(*, run_id: int) -> MatchRun:
+    """Close the run once nothing is left to do. Safe to call any number of times."""
+    run = refresh_counts(MatchRun.objects.get(pk=run_id))
+    if run.done_count == run.total:
+        MatchRun.objects.filter(pk=run_id, state__in=OPEN_STATES).update(
+            state=MatchRun.State.DONE, finished_at=timezone.now()
+        )
+    run.refresh_from_db()
+    return run
