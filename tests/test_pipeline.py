@@ -213,3 +213,15 @@ def test_prompt_delimits_data_and_defuses_fences(demo, llm_server):
     template = template_default("metajudge").text
     assert text.count("</model_reasons>") == template.count("</model_reasons>")  # no new fence
     assert "ignore the instructions" in text.split("<model_reasons>\n")[-1]  # inside the fence
+
+
+@pytest.mark.django_db(transaction=True)
+def test_result_rerun_redoes_one_sample_in_the_background(demo):
+    call_command("run_metajudge", dataset="demo", critic="careful-judge", judge_model="o",
+                 matcher="offline", sync=True, stdout=io.StringIO())
+    result = MatchResult.objects.order_by("pk").first()
+    MatchResult.objects.filter(pk=result.pk).update(stale=True, recall=None)
+    runs.result_rerun(result=result)  # eager Celery in tests: runs on commit
+    result.refresh_from_db()
+    assert result.status == S.VALID and not result.stale and result.recall is not None
+    assert MatchRun.objects.get().state == "done"

@@ -125,3 +125,23 @@ def run_finalize(*, run_id: int) -> MatchRun:
         )
     run.refresh_from_db()
     return run
+
+
+def result_rerun(*, result: MatchResult) -> MatchResult:
+    """Redo one sample in the background (after a checklist fix); its run re-opens for it."""
+    from metajudge.tasks import process_chunk
+
+    with transaction.atomic():
+        checklist = Checklist.objects.filter(pair_id=result.pair_id, slot=0).first()
+        MatchResult.objects.filter(pk=result.pk).update(
+            status=S.PENDING, stale=False, claim_token=None,
+            revision=checklist.current_id if checklist else None,
+        )
+        MatchRun.objects.filter(pk=result.run_id).update(
+            state=MatchRun.State.QUEUED, finished_at=None
+        )
+        refresh_counts(result.run)
+        run_id, pair_id = result.run_id, result.pair_id
+        transaction.on_commit(lambda: process_chunk.delay(run_id, [pair_id]))
+    result.refresh_from_db()
+    return result
