@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from annotate import api as annotate_api
+from metajudge import api as audit_api
+from metajudge import api_reward
 
 
 def api(view):
@@ -14,4 +16,9 @@ urlpatterns = [
     path("datasets/<str:name>/", api(annotate_api.DatasetDetail), name="api-dataset"),
     path("datasets/<str:name>/export/", api(annotate_api.ExportView), name="api-export"),
     path("pairs/", api(annotate_api.PairList), name="api-pairs"),
+    path("reward", api(api_reward.RewardView), name="api-reward"),
+    path("datasets/<str:name>/figures/", api(audit_api.FiguresView), name="api-figures"),
+    path("datasets/<str:name>/audit/", api(audit_api.AuditResultList), name="api-audit"),
+    path("datasets/<str:name>/audit/export/", api(audit_api.AuditExportView),
+         name="api-audit-export"),
 ]

@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -8,3 +9,10 @@ app = Celery("rationale_audit")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+@worker_ready.connect
+def _recover_open_runs(sender=None, **kwargs):
+    # The broker redelivers unacked chunks only after its visibility timeout; this picks
+    # interrupted runs up as soon as a worker is back.
+    from metajudge.services.runs import runs_recover
+
+    runs_recover()

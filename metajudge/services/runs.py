@@ -145,3 +145,12 @@ def result_rerun(*, result: MatchResult) -> MatchResult:
         transaction.on_commit(lambda: process_chunk.delay(run_id, [pair_id]))
     result.refresh_from_db()
     return result
+
+
+def runs_recover() -> int:
+    """Re-enqueue the open samples of every open run, e.g. when a worker starts after a crash.
+    Claims make a duplicate message harmless; a live claim is left to its holder."""
+    count = 0
+    for run_id in MatchRun.objects.filter(state__in=OPEN_STATES).values_list("pk", flat=True):
+        count += enqueue_pending(run_id)
+    return count
