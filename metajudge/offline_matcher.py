@@ -86,7 +86,11 @@ _GROUPS: dict[str, tuple[str, str, str]] = {
         "nonexistent fake invented hallucinate hallucination fabricate fabricated imaginary",
         "",
     ),
-    "works": ("working runnable functional run robust reliable graceful", "broken crash fragile", ""),
+    "works": (
+        "working runnable functional run robust reliable graceful",
+        "broken crash fragile",
+        "",
+    ),
     "explain": (
         "",
         "",
@@ -126,6 +130,7 @@ _REQUEST_WORDS = frozenset(
 )
 _INTENSIFY_BAD = frozenset({"too", "overly", "excessively"})
 _FLIP_NEXT = frozenset({"less", "fewer"})
+_MODIFIERS = _INTENSIFY_BAD | _FLIP_NEXT
 _GENERIC = frozenset(
     "use make give provide get show state say write produce user prompt request ask part "
     "thing way text output content result point approach seem sound come across treat apply "
@@ -286,7 +291,8 @@ def _mask_sides(text: str, mentions: list[tuple[int, int, int]]) -> str:
 _JUDGE_DIRECTED = re.compile(
     r"^\W*(?:please\s+)?(?:ignore|disregard|forget|override)\b"
     r"|\b(?:previous|above|system|your)\s+(?:instructions?|prompt|rules)\b"
-    r"|\b(?:score|rate|grade|mark|assign)\w*\b[^.]{0,40}?\b(?:1(?:\.0+)?|full|max\w*|perfect)\b",
+    r"|\b(?:score|rate|grade|mark)\s+(?:every|all|each|everything|them|these)\b"
+    r"[^.]{0,40}?\b(?:1(?:\.0+)?|full|max\w*|perfect)\b",
     re.I,
 )
 _MIS_EXCEPTIONS = frozenset({"mission", "missile", "mistress", "miscellaneous", "mischief"})
@@ -343,8 +349,10 @@ def _clause_polarity(words: list[str]) -> int:
             modifier = word
             continue
         info = _classify(word)
-        if info.sign:
-            sign = -abs(info.sign) if modifier in _INTENSIFY_BAD else info.sign
+        # "too long": an intensifier turns even a neutral concept word into a flaw.
+        too_much = modifier in _INTENSIFY_BAD and info.norm.startswith("@")
+        if info.sign or too_much:
+            sign = -1 if too_much else info.sign
             sign = -sign if modifier in _FLIP_NEXT else sign
             total += -sign if flipped else sign
             unconsumed, modifier = False, ""
@@ -377,7 +385,7 @@ def _content(clauses: list[list[str]]) -> dict[str, float]:
     tokens: dict[str, float] = {}
     for words in clauses:
         for word in words:
-            if word in _STOPWORDS or word in _PLACEHOLDER_SIDE or word in _INTENSIFY_BAD:
+            if word in _STOPWORDS or word in _PLACEHOLDER_SIDE or word in _MODIFIERS:
                 continue
             info = _classify(word)
             if info.norm and info.weight > 0:
@@ -391,7 +399,7 @@ def _trigrams(tokens: dict[str, float]) -> Counter:
         # Only real content words: shared "@correct" or "give" says nothing about the topic.
         if norm.startswith("@") or weight < 1.0:
             continue
-        padded = f" {norm.lstrip('@')} "
+        padded = f" {norm} "
         grams.update(padded[k : k + 3] for k in range(len(padded) - 2))
     return grams
 
@@ -438,7 +446,9 @@ def _coverage(source: dict[str, float], target: dict[str, float]) -> float:
     total = sum(source.values())
     if total == 0:
         return 0.0
-    got = sum(w * max((_token_overlap(s, t) for t in target), default=0.0) for s, w in source.items())
+    got = 0.0
+    for norm, weight in source.items():
+        got += weight * max((_token_overlap(norm, other) for other in target), default=0.0)
     return got / total
 
 
@@ -508,8 +518,13 @@ def match_atoms(human: Sequence[str], model: Sequence[str]) -> list[tuple[int, i
     for row, col in zip(*linear_sum_assignment(matrix, maximize=True), strict=True):
         score = to_level(float(matrix[row, col]))
         if score > 0:
-            lines[row] = (row + 1, col + 1, score)
+            lines[row] = (int(row) + 1, int(col) + 1, score)
     return lines
+
+
+def predicts_match(human: str, model: str) -> bool:
+    """The benchmark's notion of a match: the judge would give at least 0.5."""
+    return match_atoms([human], [model])[0][2] >= 0.5
 
 
 def match_answer(human: Sequence[str], model: Sequence[str]) -> str:
