@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from annotate.models import Dataset, Pair
+from annotate.models import Checklist, Dataset, Pair
 
 ANNOTATOR = "annotator"
 REVIEWER = "reviewer"
@@ -45,3 +46,23 @@ def has_role(user, role: str) -> bool:
     if user.is_superuser:
         return True
     return any(g.name == role for g in user.groups.all())
+
+
+def get_checklist(user, checklist_id: int, *, review: bool = False) -> Checklist:
+    """A checklist in a dataset the user sees: 404 otherwise.
+
+    Only its owner and reviewers may open it (404 for anyone else, so that k independent
+    annotators never see each other's drafts); review actions need the reviewer role (403).
+    """
+    checklist = (
+        Checklist.objects.select_related("pair__dataset", "current", "owner")
+        .filter(pk=checklist_id, pair__dataset__in=visible_datasets(user)).first()
+    )
+    if checklist is None:
+        raise Http404("No such checklist.")
+    is_reviewer = has_role(user, REVIEWER)
+    if review and not is_reviewer:
+        raise PermissionDenied("Only reviewers may review checklists.")
+    if checklist.owner_id != user.pk and not is_reviewer:
+        raise Http404("No such checklist.")
+    return checklist

@@ -50,7 +50,12 @@ class Pair(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dataset", "key"], name="pair_unique_key"),
         ]
-        indexes = [models.Index(fields=["dataset", "domain"]), models.Index(fields=["dataset", "position"])]
+        indexes = [
+            models.Index(fields=["dataset", "domain"]),
+            models.Index(fields=["dataset", "position"]),
+            # Index-only scans for per-dataset counts and pair-id joins (22k-pair pages).
+            models.Index(fields=["dataset", "id"], name="pair_dataset_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.external_id or self.key
@@ -81,12 +86,32 @@ class Checklist(models.Model):
         "ChecklistRevision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     version = models.PositiveIntegerField(default=0, help_text="optimistic lock: bumps every save")
+    claim_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="an unfinished claim past this time may be taken over"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["pair", "slot"], name="checklist_unique_slot"),
+            # An annotator holds at most one slot per pair: k checklists stay independent.
+            models.UniqueConstraint(
+                fields=["pair", "owner"], condition=models.Q(owner__isnull=False),
+                name="checklist_one_slot_per_owner",
+            ),
         ]
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["status", "submitted_at"]),
+        ]
+
+    OPEN_STATUSES = ("todo", "in_progress", "sent_back")
+    EDITABLE_STATUSES = OPEN_STATUSES
+    DONE_STATUSES = ("submitted", "approved")
+
+    def __str__(self) -> str:
+        return f"checklist {self.pk} (pair {self.pair_id}, slot {self.slot})"
 
     @property
     def atoms(self) -> list[str]:
@@ -110,3 +135,90 @@ class ChecklistRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["checklist", "number"], name="revision_unique_number"),
         ]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} of checklist {self.checklist_id}"
+
+
+class Review(models.Model):
+    """A reviewer's verdict on a submitted checklist. The history stays; the latest one counts."""
+
+    class Verdict(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        SEND_BACK = "send_back", "Sent back"
+
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="reviews")
+    revision = models.ForeignKey(
+        ChecklistRevision, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checklist", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()} checklist {self.checklist_id}"
+
+
+class AtomSuggestion(models.Model):
+    """A proposed atom for a pair: from the imported checklist or from the atomizer.
+
+    `state` and `decided_*` record the latest decision on the pair. With k independent checklists
+    per pair each checklist decides for itself (SuggestionDecision), so that one annotator's
+    choices never leak into another's editor.
+    """
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "Imported checklist"
+        ATOMIZER = "atomizer", "Atomizer"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="suggestions")
+    text = models.TextField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    position = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pair", "source", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pair", "source", "text"], name="suggestion_unique_text"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SuggestionDecision(models.Model):
+    """What one checklist's editor did with a suggestion (accepted as-is, edited, rejected)."""
+
+    suggestion = models.ForeignKey(
+        AtomSuggestion, on_delete=models.CASCADE, related_name="decisions"
+    )
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="decisions")
+    state = models.CharField(max_length=10, choices=AtomSuggestion.State.choices)
+    text = models.TextField(blank=True, help_text="the atom as accepted (edited or not)")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["suggestion", "checklist"], name="decision_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} suggestion {self.suggestion_id} in checklist {self.checklist_id}"

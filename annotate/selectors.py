@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from datetime import timedelta
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from annotate.access import visible_datasets
-from annotate.models import Checklist, Dataset, Pair
+from annotate.models import (
+    AtomSuggestion,
+    Checklist,
+    ChecklistRevision,
+    Dataset,
+    Pair,
+    Review,
+    SuggestionDecision,
+)
 from metajudge.models import Judgment
 
 
@@ -41,3 +66,222 @@ def domain_counts(dataset: Dataset) -> list[tuple[str, int]]:
 def pairs_for(dataset: Dataset, *, domain: str = "") -> QuerySet[Pair]:
     qs = Pair.objects.filter(dataset=dataset)
     return qs.filter(Q(domain=domain)) if domain else qs
+
+
+# --- workspace --------------------------------------------------------------------------------
+
+QUEUE_LIMIT = 50
+STATUS_FILTERS = {
+    "todo": ("todo",),
+    "in_progress": ("in_progress",),
+    "submitted": ("submitted", "approved"),
+    "sent_back": ("sent_back",),
+}
+
+
+def annotatable_datasets(user) -> QuerySet[Dataset]:
+    """Datasets the user works in: membership (superusers see all, but claim only as members)."""
+    return Dataset.objects.filter(members=user) if user.is_authenticated else Dataset.objects.none()
+
+
+def free_slot_q(now=None, prefix: str = "") -> Q:
+    """A slot row nobody holds: unfinished, and ownerless or its claim expired."""
+    now = now or timezone.now()
+    unfinished = Q(**{f"{prefix}status__in": [Checklist.Status.TODO, Checklist.Status.IN_PROGRESS]})
+    unheld = Q(**{f"{prefix}owner__isnull": True}) | Q(**{f"{prefix}claim_expires_at__lt": now})
+    return unfinished & unheld
+
+
+def claimable_pairs(user, *, dataset_id: int | None = None, domain: str = "") -> QuerySet[Pair]:
+    """Pairs with a slot this user may claim, in file order. One query, no per-row work in Python.
+
+    A pair qualifies when the user holds none of its slots and fewer than k of its checklists are
+    held or finished. Ordered by the (dataset, position) index so LIMIT stops early.
+    """
+    held = (
+        Checklist.objects.filter(
+            pair=OuterRef("pk"), slot__lt=OuterRef("dataset__checklists_per_pair")
+        )
+        .exclude(free_slot_q()).order_by().values("pair").annotate(n=Count("pk")).values("n")
+    )
+    qs = (
+        Pair.objects.filter(dataset__in=annotatable_datasets(user))
+        .exclude(Exists(Checklist.objects.filter(pair=OuterRef("pk"), owner=user)))
+        .annotate(n_held=Coalesce(Subquery(held, output_field=IntegerField()), Value(0)))
+        .filter(n_held__lt=F("dataset__checklists_per_pair"))
+    )
+    if dataset_id:
+        qs = qs.filter(dataset_id=dataset_id)
+    if domain:
+        qs = qs.filter(domain=domain)
+    return qs.select_related("dataset").order_by("dataset_id", "position", "id")
+
+
+def my_checklists(
+    user, *, status: str = "", dataset_id: int | None = None, domain: str = ""
+) -> QuerySet[Checklist]:
+    qs = Checklist.objects.filter(owner=user).select_related("pair__dataset", "current")
+    if status in STATUS_FILTERS:
+        qs = qs.filter(status__in=STATUS_FILTERS[status])
+    if dataset_id:
+        qs = qs.filter(pair__dataset_id=dataset_id)
+    if domain:
+        qs = qs.filter(pair__domain=domain)
+    # Open work first (sent back, then in progress, then to do), then the most recent.
+    order = Case(
+        When(status="sent_back", then=0), When(status="in_progress", then=1),
+        When(status="todo", then=2), default=3,
+    )
+    return qs.order_by(order, "-updated_at", "-id")
+
+
+def next_open_checklist(user, *, exclude_id: int | None = None) -> Checklist | None:
+    qs = my_checklists(user).filter(status__in=Checklist.OPEN_STATUSES)
+    return qs.exclude(pk=exclude_id).first() if exclude_id else qs.first()
+
+
+def my_progress(user, *, days: int = 7) -> dict:
+    """Done / total of my claimed slots, and my submissions per day (one query each)."""
+    totals = Checklist.objects.filter(owner=user).aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(status__in=Checklist.DONE_STATUSES)),
+        sent_back=Count("pk", filter=Q(status="sent_back")),
+        open=Count("pk", filter=Q(status__in=("todo", "in_progress"))),
+    )
+    since = timezone.now() - timedelta(days=days - 1)
+    start = since.date()
+    rows = dict(
+        Checklist.objects.filter(owner=user, submitted_at__date__gte=start)
+        .annotate(day=TruncDate("submitted_at")).order_by().values("day")
+        .annotate(n=Count("pk")).values_list("day", "n")
+    )
+    per_day = [(start + timedelta(days=i), rows.get(start + timedelta(days=i), 0))
+               for i in range(days)]
+    peak = max((n for _, n in per_day), default=0) or 1
+    return {**totals, "per_day": [(d, n, round(100 * n / peak)) for d, n in per_day]}
+
+
+def queue_domains(user) -> list[str]:
+    return list(
+        Pair.objects.filter(dataset__in=annotatable_datasets(user)).exclude(domain="")
+        .order_by("domain").values_list("domain", flat=True).distinct()
+    )
+
+
+def open_suggestions(checklist: Checklist) -> list:
+    """Suggestions this checklist's editor has not decided yet and does not already contain."""
+    decided = SuggestionDecision.objects.filter(suggestion=OuterRef("pk"), checklist=checklist)
+    rows = AtomSuggestion.objects.filter(pair_id=checklist.pair_id).exclude(Exists(decided))
+    present = {a.casefold() for a in checklist.atoms}
+    rows = rows.order_by("source", "position", "id")
+    return [s for s in rows if s.text.casefold() not in present]
+
+
+def latest_review(checklist: Checklist) -> Review | None:
+    return checklist.reviews.select_related("reviewer").first()
+
+
+def revisions_of(checklist: Checklist) -> QuerySet[ChecklistRevision]:
+    return checklist.revisions.select_related("author").order_by("-number")
+
+
+def pair_checklists(pair: Pair) -> QuerySet[Checklist]:
+    return pair.checklists.select_related("owner", "current").order_by("slot")
+
+
+def review_queue(user, *, dataset_id: int | None = None) -> QuerySet[Checklist]:
+    qs = Checklist.objects.filter(
+        status=Checklist.Status.SUBMITTED, owner__isnull=False,
+        pair__dataset__in=visible_datasets(user),
+    ).select_related("pair__dataset", "owner", "current")
+    if dataset_id:
+        qs = qs.filter(pair__dataset_id=dataset_id)
+    return qs.order_by("submitted_at", "id")
+
+
+def recently_reviewed(user, *, limit: int = 20) -> QuerySet[Review]:
+    return Review.objects.filter(reviewer=user).select_related(
+        "checklist__pair__dataset", "checklist__owner"
+    ).order_by("-created_at")[:limit]
+
+
+def atom_diff(old: list[str], new: list[str]) -> list[dict]:
+    """Atom-level diff rows: op is equal, delete, insert or replace (old and new side by side)."""
+    rows = []
+    matcher = SequenceMatcher(a=old, b=new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        olds, news = old[i1:i2], new[j1:j2]
+        for k in range(max(len(olds), len(news))):
+            a = olds[k] if k < len(olds) else None
+            b = news[k] if k < len(news) else None
+            kind = op
+            if op == "replace":
+                kind = "replace" if a and b else "delete" if a else "insert"
+            rows.append({"op": kind, "old": a, "new": b})
+    return rows
+
+
+# --- human-vs-human agreement ----------------------------------------------------------------
+
+AGREEMENT_STATUSES = ("submitted", "approved")
+
+
+@lru_cache(maxsize=8192)
+def _directed_recall(human: tuple[str, ...], other: tuple[str, ...]) -> float | None:
+    """Recall of `human` against `other` read as the "model" side, by the MetaJudge rules."""
+    from django.conf import settings
+
+    from metajudge.offline_matcher import match_answer
+    from metajudge.scoring import VALID, score_sample
+
+    text = match_answer(list(human), list(other))
+    score = score_sample(
+        text, len(human), len(other),
+        max_checklist_len=getattr(settings, "METAJUDGE_MAX_CHECKLIST_LEN", 10),
+        precision_cap=getattr(settings, "METAJUDGE_PRECISION_CAP", 5),
+    )
+    return score.recall if score.status == VALID else None
+
+
+def pair_agreement(checklists: list[list[str]]) -> float | None:
+    """Mean over checklist pairs of (recall a->b + recall b->a) / 2 (None: unscorable)."""
+    values = []
+    for i, a in enumerate(checklists):
+        for b in checklists[i + 1:]:
+            ab, ba = _directed_recall(tuple(a), tuple(b)), _directed_recall(tuple(b), tuple(a))
+            if ab is not None and ba is not None:
+                values.append((ab + ba) / 2)
+    return sum(values) / len(values) if values else None
+
+
+def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
+    """Human-vs-human rationale consistency: the ceiling that model scores are read against.
+
+    Pairs count when they hold >= 2 submitted or approved human checklists (imported ones
+    included). Matching uses the offline MetaJudge matcher, so it needs no LLM.
+    """
+    rows = (
+        Checklist.objects.filter(
+            pair__dataset=dataset, status__in=AGREEMENT_STATUSES, current__isnull=False
+        ).order_by("pair_id", "slot").values_list("pair_id", "current__atoms")
+    )
+    by_pair: dict[int, list[list[str]]] = {}
+    for pair_id, atoms in rows:
+        if atoms:
+            by_pair.setdefault(pair_id, []).append(list(atoms))
+    scored = {
+        pair_id: pair_agreement(lists) for pair_id, lists in by_pair.items() if len(lists) >= 2
+    }
+    values = [v for v in scored.values() if v is not None]
+    result = {
+        "pairs": len(values),
+        "candidates": len(scored),
+        "skipped": len(scored) - len(values),
+        "mean_recall": sum(values) / len(values) if values else None,
+        "min_recall": min(values) if values else None,
+        "max_recall": max(values) if values else None,
+        "matcher": "offline",
+    }
+    if with_pairs:
+        result["per_pair"] = sorted(scored.items())
+    return result

@@ -5,4 +5,20 @@ from annotate import views
 app_name = "annotate"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("next/", views.claim_next, name="next"),
+    path("pairs/<int:pair_id>/", views.pair_detail, name="pair"),
+    path("pairs/<int:pair_id>/claim/", views.claim_pair, name="claim"),
+    path("checklists/<int:checklist_id>/", views.checklist_detail, name="checklist"),
+    path("checklists/<int:checklist_id>/save/", views.checklist_save_view, name="save"),
+    path("checklists/<int:checklist_id>/submit/", views.checklist_submit_view, name="submit"),
+    path("checklists/<int:checklist_id>/history/", views.checklist_history, name="history"),
+    path("checklists/<int:checklist_id>/diff/", views.checklist_diff, name="diff"),
+    path("checklists/<int:checklist_id>/restore/", views.checklist_restore_view, name="restore"),
+    path("checklists/<int:checklist_id>/review/", views.review_view, name="review_checklist"),
+    path(
+        "checklists/<int:checklist_id>/suggestions/<int:suggestion_id>/",
+        views.suggestion_view, name="suggestion",
+    ),
+    path("review/", views.review_queue, name="review"),
+    path("agreement/", views.agreement, name="agreement"),
 ]

@@ -1,12 +1,277 @@
-from django.shortcuts import redirect, render
+"""The annotator workspace: small views, one access check and one service call each."""
 
-from annotate.selectors import datasets_with_counts
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
+
+from annotate import selectors as sel
+from annotate.access import REVIEWER, get_checklist, get_dataset_by_id, get_pair, has_role
+from annotate.hints import atom_hints
+from annotate.models import Checklist
+from annotate.services.assignments import checklist_claim, checklist_claim_next
+from annotate.services.checklists import (
+    ChecklistConflict,
+    ClaimLost,
+    checklist_restore,
+    checklist_save,
+    checklist_submit,
+)
+from annotate.services.reviews import checklist_review
+from annotate.services.suggestions import suggestion_decide
+
+STATUS_CHOICES = [("", "Any"), ("todo", "To do"), ("in_progress", "In progress"),
+                  ("submitted", "Submitted"), ("sent_back", "Sent back")]
 
 
 def home(request):
     return redirect("annotate:index")
 
 
+def _page(request, template: str, region: str, context: dict, status: int = 200):
+    name = f"{template}#{region}" if request.htmx else template
+    return render(request, name, context, status=status)
+
+
+def _filters(request) -> dict:
+    data = request.GET if request.method == "GET" else request.POST
+    dataset_id = data.get("dataset", "")
+    return {
+        "dataset_id": int(dataset_id) if dataset_id.isdigit() else None,
+        "domain": data.get("domain", "")[:64],
+        "status": data.get("status", "") if data.get("status") in sel.STATUS_FILTERS else "",
+    }
+
+
+@require_GET
 def index(request):
-    datasets = datasets_with_counts(request.user)
-    return render(request, "annotate/index.html", {"datasets": datasets})
+    f = _filters(request)
+    user = request.user
+    context = {
+        "datasets": sel.datasets_with_counts(user),
+        "mine": sel.my_checklists(user, **f)[: sel.QUEUE_LIMIT],
+        "next_pair": sel.claimable_pairs(
+            user, dataset_id=f["dataset_id"], domain=f["domain"]
+        ).first(),
+        "progress": sel.my_progress(user),
+        "domains": sel.queue_domains(user),
+        "my_datasets": sel.annotatable_datasets(user),
+        "filters": f, "status_choices": STATUS_CHOICES,
+    }
+    return _page(request, "annotate/index.html", "queue", context)
+
+
+def claim_next(request):
+    if request.method != "POST":
+        return redirect("annotate:index")
+    f = _filters(request)
+    skip = request.POST.get("skip", "")
+    checklist = sel.next_open_checklist(
+        request.user, exclude_id=int(skip) if skip.isdigit() else None
+    ) or checklist_claim_next(
+        user=request.user,
+        pairs=sel.claimable_pairs(request.user, dataset_id=f["dataset_id"], domain=f["domain"]),
+    )
+    if checklist is None:
+        messages.info(request, "Nothing left to claim with these filters. Well done.")
+        return redirect("annotate:index")
+    return redirect("annotate:checklist", checklist.pk)
+
+
+@require_POST
+def claim_pair(request, pair_id: int):
+    pair = get_pair(request.user, pair_id)
+    if pair.dataset.members.filter(pk=request.user.pk).exists():
+        checklist = checklist_claim(user=request.user, pair=pair)
+        if checklist is not None:
+            return redirect("annotate:checklist", checklist.pk)
+    messages.error(request, "Every slot of this pair is taken.")
+    return redirect("annotate:pair", pair.pk)
+
+
+def _workspace(request, pair, checklist, *, status: int = 200, region: str = "workspace"):
+    editable = bool(
+        checklist and checklist.owner_id == request.user.pk
+        and checklist.status in Checklist.EDITABLE_STATUSES
+    )
+    atoms = checklist.atoms if checklist else []
+    context = {
+        "pair": pair, "checklist": checklist, "editable": editable,
+        "atoms": [(a, atom_hints(a)) for a in atoms],
+        "suggestions": sel.open_suggestions(checklist) if editable else [],
+        "review": sel.latest_review(checklist) if checklist else None,
+        "is_reviewer": has_role(request.user, REVIEWER),
+    }
+    if checklist is None:
+        context["others"] = sel.pair_checklists(pair) if context["is_reviewer"] else []
+    return _page(request, "annotate/pair.html", region, context, status=status)
+
+
+@require_GET
+def pair_detail(request, pair_id: int):
+    pair = get_pair(request.user, pair_id)
+    mine = pair.checklists.filter(owner=request.user).select_related("current").first()
+    return _workspace(request, pair, mine)
+
+
+@require_GET
+def checklist_detail(request, checklist_id: int):
+    checklist = get_checklist(request.user, checklist_id)
+    return _workspace(request, checklist.pair, checklist)
+
+
+def _edit_args(request, checklist) -> dict:
+    """Atoms and version from the editor; without them (no-JS forms) the current ones."""
+    if "version" not in request.POST:
+        return {"atoms": checklist.atoms, "version": checklist.version}
+    version = request.POST["version"]
+    return {"atoms": request.POST.getlist("atom"),
+            "version": int(version) if version.isdigit() else -1}
+
+
+def _conflict(request, exc: ChecklistConflict):
+    current = exc.checklist
+    context = {"checklist": current, "mine": exc.mine, "theirs": current.atoms,
+               "diff": sel.atom_diff(current.atoms, exc.mine),
+               "author": current.current.author if current.current_id else None}
+    response = render(request, "annotate/pair.html#conflict", context, status=409)
+    return reswap(retarget(response, "#conflict"), "outerHTML") if request.htmx else response
+
+
+def _status(request, checklist, message: str, *, status: int = 200, ok: bool = False):
+    context = {"checklist": checklist, "message": message, "ok": ok, "oob": request.htmx}
+    return render(request, "annotate/pair.html#save_status", context, status=status)
+
+
+@require_POST
+def checklist_save_view(request, checklist_id: int):
+    checklist = get_checklist(request.user, checklist_id)
+    try:
+        result = checklist_save(checklist_id=checklist.pk, user=request.user,
+                                **_edit_args(request, checklist))
+    except ChecklistConflict as exc:
+        return _conflict(request, exc)
+    except ClaimLost as exc:
+        return _status(request, checklist, str(exc), status=403)
+    except (ValidationError, PermissionDenied) as exc:
+        return _status(request, checklist, " ".join(getattr(exc, "messages", [str(exc)])),
+                       status=422)
+    if not request.htmx:
+        messages.success(request, f"Saved revision {result.checklist.version}.")
+        return redirect("annotate:checklist", checklist.pk)
+    return _status(request, result.checklist, "", ok=True)
+
+
+@require_POST
+def checklist_submit_view(request, checklist_id: int):
+    checklist = get_checklist(request.user, checklist_id)
+    args = _edit_args(request, checklist)
+    try:
+        checklist_submit(checklist_id=checklist.pk, user=request.user, **args)
+    except ChecklistConflict as exc:
+        return _conflict(request, exc)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("annotate:checklist", checklist.pk)
+    messages.success(request, "Submitted for review. Press N for the next pair.")
+    return redirect("annotate:checklist", checklist.pk)
+
+
+@require_POST
+def suggestion_view(request, checklist_id: int, suggestion_id: int):
+    checklist = get_checklist(request.user, checklist_id)
+    try:
+        result = suggestion_decide(
+            suggestion_id=suggestion_id, checklist_id=checklist.pk, user=request.user,
+            accept=request.POST.get("action") == "accept", text=request.POST.get("text", ""),
+            **_edit_args(request, checklist),
+        )
+    except ChecklistConflict as exc:
+        return _conflict(request, exc)
+    except (ValidationError, PermissionDenied) as exc:
+        return _status(request, checklist, " ".join(getattr(exc, "messages", [str(exc)])),
+                       status=422)
+    if not request.htmx:
+        return redirect("annotate:checklist", checklist.pk)
+    return _workspace(request, checklist.pair, result.checklist, region="workspace")
+
+
+@require_GET
+def checklist_history(request, checklist_id: int):
+    checklist = get_checklist(request.user, checklist_id)
+    can_restore = (checklist.owner_id == request.user.pk
+                   and checklist.status in Checklist.EDITABLE_STATUSES)
+    context = {"checklist": checklist, "pair": checklist.pair, "can_restore": can_restore,
+               "revisions": sel.revisions_of(checklist)}
+    return _page(request, "annotate/history.html", "history", context)
+
+
+@require_GET
+def checklist_diff(request, checklist_id: int):
+    checklist = get_checklist(request.user, checklist_id)
+    revisions = {r.number: r for r in sel.revisions_of(checklist)}
+    new_n = _int(request.GET.get("b"), checklist.version)
+    old_n = _int(request.GET.get("a"), new_n - 1)
+    old, new = revisions.get(old_n), revisions.get(new_n)
+    context = {"checklist": checklist, "pair": checklist.pair, "old": old, "new": new,
+               "diff": sel.atom_diff(old.atoms if old else [], new.atoms if new else []),
+               "revisions": list(revisions.values())}
+    return _page(request, "annotate/history.html", "diff", context)
+
+
+def _int(value, default: int) -> int:
+    return int(value) if value and str(value).isdigit() else default
+
+
+@require_POST
+def checklist_restore_view(request, checklist_id: int):
+    checklist = get_checklist(request.user, checklist_id)
+    number = _int(request.POST.get("number"), 0)
+    try:
+        checklist_restore(checklist_id=checklist.pk, user=request.user, number=number,
+                          version=_int(request.POST.get("version"), -1))
+    except ChecklistConflict:
+        messages.error(request, "The checklist changed meanwhile; look again before restoring.")
+        return redirect("annotate:history", checklist.pk)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("annotate:history", checklist.pk)
+    messages.success(request, f"Restored revision {number} as a new revision.")
+    return redirect("annotate:checklist", checklist.pk)
+
+
+@require_GET
+def review_queue(request):
+    if not has_role(request.user, REVIEWER):
+        raise PermissionDenied("Only reviewers may review checklists.")
+    f = _filters(request)
+    context = {"queue": sel.review_queue(request.user, dataset_id=f["dataset_id"])[:100],
+               "recent": sel.recently_reviewed(request.user),
+               "datasets": sel.datasets_with_counts(request.user), "filters": f}
+    return _page(request, "annotate/review.html", "review_queue", context)
+
+
+@require_POST
+def review_view(request, checklist_id: int):
+    checklist = get_checklist(request.user, checklist_id, review=True)
+    try:
+        checklist_review(checklist_id=checklist.pk, reviewer=request.user,
+                         verdict=request.POST.get("verdict", ""),
+                         comment=request.POST.get("comment", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("annotate:checklist", checklist.pk)
+    messages.success(request, "Review recorded.")
+    return redirect(reverse("annotate:review"))
+
+
+@require_GET
+def agreement(request):
+    f = _filters(request)
+    datasets = sel.datasets_with_counts(request.user)
+    if f["dataset_id"]:
+        datasets = [get_dataset_by_id(request.user, f["dataset_id"])]
+    rows = [(d, sel.human_agreement(d)) for d in datasets]
+    return _page(request, "annotate/agreement.html", "agreement", {"rows": rows})
