@@ -147,7 +147,12 @@ def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
         sample.result.updated_at = now
     fresh = [(s, a) for s, a in items if a and a.text and not a.cached and not a.error]
     with transaction.atomic():
-        MatchResult.objects.bulk_update([s.result for s, _ in items], WRITE_FIELDS)
+        # An upsert on the primary key: one INSERT .. ON CONFLICT DO UPDATE per batch, far
+        # cheaper than bulk_update's CASE per row and field.
+        MatchResult.objects.bulk_create(
+            [s.result for s, _ in items], update_conflicts=True, unique_fields=["pk"],
+            update_fields=WRITE_FIELDS,
+        )
         _cache_answers(fresh)
         MatchRun.objects.filter(pk=run.pk).update(
             prompt_tokens=F("prompt_tokens") + sum(a.prompt_tokens for _, a in items if a),

@@ -79,7 +79,9 @@ def pending_chunks(run: MatchRun) -> list[list[int]]:
         MatchResult.objects.filter(run=run, status__in=[S.PENDING, S.CLAIMED])
         .order_by("pair_id").values_list("pair_id", flat=True)
     )
-    size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 4)
+    # Each chunk ends with a tail where fewer calls than `concurrency` are in flight; chunks
+    # many times larger than the concurrency keep that tail a small share of the run.
+    size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 16)
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 

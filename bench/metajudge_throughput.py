@@ -1,0 +1,100 @@
+"""MetaJudge pipeline throughput against the loopback OpenAI-compatible server.
+
+    .venv/bin/python bench/metajudge_throughput.py [--samples 2000] [--latency 0.2]
+
+Creates 2,000 synthetic pairs in a fresh PostgreSQL database, starts the loopback server in its
+own process, and scores every sample through the same code a Celery worker runs
+(metajudge.services.matching.process_chunk), results persisted in PostgreSQL. Prints samples/s
+against the endpoint's bound (concurrency / latency) at concurrency 32 and 64, the overhead per
+sample when the server answers instantly, and this process's peak RSS."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, fresh_database, peak_rss_mb, setup_django  # noqa: E402
+from import_export import synthetic_record  # noqa: E402
+
+
+def start_server(port: int, latency: float) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.llm_server", "--port", str(port), "--latency", str(latency)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    proc.stdout.readline()  # prints its base_url once it listens
+    return proc
+
+
+def load(samples: int) -> None:
+    from annotate.services.imports import import_pairs
+
+    rng = random.Random(3)
+    path = Path(tempfile.mkdtemp()) / "pairs.jsonl"
+    path.write_text("".join(json.dumps(synthetic_record(i, rng)) + "\n" for i in range(samples)))
+    with path.open("rb") as stream:
+        import_pairs(stream=stream, dataset_name="bench")
+
+
+def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, int]:
+    from annotate.models import Dataset
+    from metajudge.models import Critic, MatchRun
+    from metajudge.services import matching, runs
+    from metajudge.services.setup import endpoint_for, template_default
+
+    endpoint = endpoint_for(model=model, base_url=base_url, concurrency=concurrency)
+    run = runs.run_start(dataset=Dataset.objects.get(name="bench"),
+                         critic=Critic.objects.get(name="critic1"), matcher="llm",
+                         endpoint=endpoint, template=template_default("metajudge"),
+                         concurrency=concurrency, enqueue=False)
+    start = time.perf_counter()
+    for chunk in runs.pending_chunks(run):
+        matching.process_chunk(run_id=run.pk, pair_ids=chunk)
+    elapsed = time.perf_counter() - start
+    run = MatchRun.objects.get(pk=run.pk)
+    return elapsed, run.done_count, run.error_count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--latency", type=float, default=0.2)
+    args = parser.parse_args()
+    setup_django(fresh_database("postgres", "rationale_bench_mj"))
+    load(args.samples)
+    import metajudge.services.llm_batch  # noqa: F401  a worker has these loaded before its
+    import metajudge.services.matching  # noqa: F401  first task; keep import time out
+    print(f"{args.samples} samples, PostgreSQL, loopback server in its own process")
+    for latency, concurrencies in ((args.latency, (32, 64)), (0.0, (64,))):
+        server = start_server(18000 + int(latency * 1000), latency)
+        try:
+            for c in concurrencies:
+                # a distinct model name per run: the result cache must not answer for us
+                elapsed, done, errors = one_run(
+                    f"http://127.0.0.1:{18000 + int(latency * 1000)}/v1", c, f"judge-{latency}-{c}")
+                rate = done / elapsed
+                line = (f"latency={latency * 1000:.0f}ms concurrency={c}: {done} done, {errors} "
+                        f"errors in {elapsed:.2f}s = {rate:.0f} samples/s")
+                if latency:
+                    bound = c / latency
+                    line += f" (bound {bound:.0f}/s, {100 * rate / bound:.0f}% of it)"
+                else:
+                    line += f" -> overhead {1000 * elapsed / done:.2f} ms/sample"
+                print(line, flush=True)
+        finally:
+            server.terminate()
+            server.wait()
+    print(f"peak RSS of the scoring process: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    main()
