@@ -1,0 +1,50 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from metajudge.models import Critic, JudgeEndpoint, PromptTemplate
+from metajudge.services.endpoints import endpoint_validate_url
+
+
+class JudgeEndpointForm(forms.ModelForm):
+    class Meta:
+        model = JudgeEndpoint
+        fields = "__all__"
+        help_texts = {"api_key_env": "The NAME of an environment variable; never the key."}
+
+    def clean_base_url(self):
+        url = self.cleaned_data["base_url"]
+        if url:
+            endpoint_validate_url(url)
+        return url
+
+    def clean_api_key_env(self):
+        name = self.cleaned_data["api_key_env"]
+        if not name.replace("_", "").isalnum() or not name[:1].isalpha():
+            raise ValidationError("Give the name of an environment variable, e.g. OPENAI_API_KEY.")
+        return name
+
+
+@admin.register(JudgeEndpoint)
+class JudgeEndpointAdmin(admin.ModelAdmin):
+    """Only superusers configure endpoints: staff without superuser status get no access."""
+
+    form = JudgeEndpointForm
+    list_display = ["name", "model", "base_url", "max_concurrency", "requests_per_minute"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "kind", "created_at"]
+    list_filter = ["kind"]
+
+
+admin.site.register(Critic)
