@@ -7,6 +7,8 @@ from metajudge.services.endpoints import endpoint_validate_url
 
 
 class JudgeEndpointForm(forms.ModelForm):
+    base_url = forms.URLField(required=False, max_length=500, assume_scheme="https",
+                              help_text="blank: OPENAI_BASE_URL")
     class Meta:
         model = JudgeEndpoint
         fields = "__all__"
