@@ -5,10 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotate import views as annotate_views
 from config import health
+from config.auth import ThrottledLoginView
 
 urlpatterns = [
     path("", annotate_views.home, name="home"),
     path("healthz", login_not_required(health.healthz), name="healthz"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("annotate/", include("annotate.urls")),
     path("audit/", include("metajudge.urls")),

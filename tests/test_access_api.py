@@ -118,3 +118,44 @@ def test_secret_key_required_without_debug():
 
 def test_healthz_is_public(db):
     assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_check_deploy_has_no_warnings_in_production_settings():
+    import secrets
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
+    proc = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level",
+                           "WARNING"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "no issues" in proc.stdout
+
+
+def test_login_is_rate_limited(annotator, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_MAX_FAILURES = 3
+    client = Client()
+    for _ in range(3):
+        assert client.post("/accounts/login/", {"username": "ann", "password": "x"}).status_code == 200
+    blocked = client.post("/accounts/login/", {"username": "ann", "password": "pw-ann-1234"})
+    assert blocked.status_code == 429 and b"Too many failed attempts" in blocked.content
+    cache.clear()
+    ok = client.post("/accounts/login/", {"username": "ann", "password": "pw-ann-1234"})
+    assert ok.status_code == 302
+
+
+def test_api_is_rate_limited_per_user(as_annotator, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import UserRateThrottle
+    from rest_framework.views import APIView
+
+    cache.clear()
+    monkeypatch.setattr(APIView, "throttle_classes", [UserRateThrottle])
+    monkeypatch.setattr(UserRateThrottle, "rate", "2/minute")
+    codes = [as_annotator.get("/api/v1/datasets/").status_code for _ in range(3)]
+    cache.clear()
+    assert codes == [200, 200, 429]

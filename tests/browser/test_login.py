@@ -18,4 +18,4 @@ def test_login_shows_datasets(login, annotator, live_server, shot):
 def test_wrong_password_is_refused(login, annotator):
     page = login("ann", "wrong")
     assert "/accounts/login/" in page.url
-    assert page.get_by_role("alert").inner_text().startswith("Your username and password")
+    assert page.get_by_role("alert").inner_text().startswith("Please enter a correct username and password")
