@@ -61,7 +61,8 @@ _GROUPS: dict[str, tuple[str, str, str]] = {
     ),
     "length": (
         "concise brief succinct short focused",
-        "verbose wordy lengthy rambling padded bloated redundant repetitive repeat repetition",
+        "verbose wordy lengthy rambling padded bloated redundant repetitive repeat repetition "
+        "unnecessary superfluous extraneous",
         "long length",
     ),
     "efficiency": (
@@ -79,11 +80,16 @@ _GROUPS: dict[str, tuple[str, str, str]] = {
         "rude impolite dismissive condescending cold harsh unprofessional curt",
         "tone",
     ),
-    "consistent": ("consistent steady uniform", "inconsistent mix", ""),
-    "safety": ("safe harmless", "unsafe harmful dangerous risky", ""),
+    "consistent": ("consistent steady uniform", "inconsistent", ""),
+    "safety": (
+        "safe harmless",
+        "unsafe harmful dangerous risky toxic poisonous hazard hazardous",
+        "",
+    ),
+    "honest": ("honest truthful", "dishonest deceptive untruthful lie lying deceit", ""),
     "exist": (
         "real exist existing",
-        "nonexistent fake invented hallucinate hallucination fabricate fabricated imaginary",
+        "nonexistent fake invented hallucinate hallucination fabricate fabricated imaginary forge",
         "",
     ),
     "works": (
@@ -104,8 +110,8 @@ _GROUPS: dict[str, tuple[str, str, str]] = {
     "summary": ("", "", "summary summarise summarize"),
     "answer": ("", "", "answer reply respond"),
     "drug": ("", "", "drug medication medicine"),
-    "date": ("", "", "date year"),
-    "limit": ("", "", "limit cap maximum allowed allow"),
+    "date": ("", "", "date year deadline"),
+    "limit": ("", "", "limit cap maximum allowed allow constraint restriction"),
     "cite": ("", "", "cite citation source reference"),
     "size": ("", "", "large largest big biggest"),
     "formal": ("", "", "formal formality register"),
@@ -119,6 +125,44 @@ _GROUPS: dict[str, tuple[str, str, str]] = {
         "overall job quality choice",
     ),
 }
+
+# Plain synonyms of rationale vocabulary, folded onto one word before anything else looks at them.
+_SYNONYM_GROUPS = (
+    "recommend suggest suggests suggested suggesting advise encourage urge propose tell tells",
+    "combine mix mixes mixed mixing blend",
+    "produce create generate release yield",
+    "exceed surpass overshoot",
+    "replace swap substitute switch",
+    "warn caution alert",
+    "mention note notes noted noting remark",
+    "first opening initial",
+    "whole entire",
+    "casual relaxed informal colloquial conversational",
+    "remove delete strip erase",
+    "proof evidence",
+    "cause causes causing caused",
+    "context situation setting circumstance",
+    "hide mask conceal suppress",
+    "fix solution workaround remedy",
+    "meaning sense",
+    "phrase expression wording",
+    "modify mutate alter",
+)
+_NUMBER_WORDS = "two three four five six seven eight nine ten eleven twelve".split()
+
+
+def _build_synonyms() -> dict[str, str]:
+    table = {word: str(value) for value, word in enumerate(_NUMBER_WORDS, start=2)}
+    for group in _SYNONYM_GROUPS:
+        words = group.split()
+        for word in words:
+            table[word] = words[0]
+            # "note" stems to "not": a stem key must never capture a negator, a stopword or
+            # a lexicon word.
+            if _stem(word) not in _NEGATORS | _STOPWORDS | _LEXICON.keys():
+                table.setdefault(_stem(word), words[0])
+    return table
+
 
 # Privative words negate what follows in their clause; alone they still mark a flaw.
 _NEGATORS = frozenset(
@@ -134,7 +178,7 @@ _MODIFIERS = _INTENSIFY_BAD | _FLIP_NEXT
 _GENERIC = frozenset(
     "use make give provide get show state say write produce user prompt request ask part "
     "thing way text output content result point approach seem sound come across treat apply "
-    "employ utilize utilise call".split()
+    "employ utilize utilise call offer present supply".split()
 )
 _STOPWORDS = frozenset(
     "a an the of to in on for as is are was were be been being it its this that these those "
@@ -143,7 +187,7 @@ _STOPWORDS = frozenset(
     "doing done has have had having can could will would should may might must shall into onto "
     "about over under again once here when where why how such own other another most some more "
     "much far slightly response responses one all any each every while toward towards via "
-    "such e.g etc concession".split()
+    "such e.g etc concession reported conditional".split()
 )
 _VAGUE_CONCEPTS = frozenset({"@verdict", "@correct", "@clarity", "@answer"})
 _PHRASES = (
@@ -155,18 +199,33 @@ _PHRASES = (
     (r"\b(?:walk|walks|walked|walking) through\b", " explain "),
     (r"\boff[- ]by[- ]one\b", " offbyone "),
     (r"\bmade[- ]up\b", " fabricated "),
+    (r"\b(?:forg[eo]t(?:s|ten|ting)?|neglect(?:s|ed|ing)?) to\b", " fail to "),
+    (r"\bfile[- ]handles?\b", " file "),
     (r"\blong[- ]winded\b", " verbose "),
     (r"\bcannot\b", " can not "),
+    (r"\b(?:longer than|(?:goes|go|going|went) over|more than(?= \d))\b", " exceed "),
+    (r"\b(?:leads?|led|leading) to\b|\bresults? in\b", " cause "),
+    (r"\b(?:points?|pointed|pointing) out\b", " note "),
     (r"\b(?:although|even though|though|despite|even if)\b", " , concession "),
+    (r"\bas (?:the user )?(?:asked|requested|instructed|required|specified)\b", " follow "),
+    # Conditions ("returns None when there is no value") describe behaviour, not quality.
+    (r"\b(?:when|whenever|if|unless)\b", " , conditional "),
+    # What a response explains or warns about is content, not a judgement of the response.
+    (
+        r"\b(?:explain|note|warn|caution|mention|clarif(?:y|ie)|show|state)(?:s|ed|d)?\s+that\b",
+        " explain , reported ",
+    ),
     (r"n[’']t\b", " not "),
     (r"[’']s\b", " "),
 )
+_COMPILED_PHRASES = tuple((re.compile(pattern), repl) for pattern, repl in _PHRASES)
 _CLAUSE_BREAK = re.compile(
     r"[,;:!?()\[\]\"]|\.(?!\w)|\b(?:but|because|although|though|whereas|since|yet|however|while)\b"
 )
 _TOKEN = re.compile(r"[^\W_]+(?:[.^/+][^\W_]+)*")
 
 
+@lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
     """Deliberately light suffix stripping: consistent, not linguistically perfect."""
     if len(word) <= 3 or not word.isalpha():
@@ -212,6 +271,7 @@ def _build_lexicon() -> dict[str, _Entry]:
 
 
 _LEXICON = _build_lexicon()
+_SYNONYMS = _build_synonyms()
 
 
 def _lookup(word: str) -> _Entry | None:
@@ -308,6 +368,8 @@ class Atom:
     tokens: dict[str, float]  # normalised token -> weight
     grams: Counter
     vague: bool
+    # normalised token -> the signs it is asserted with (+1 present/good, -1 absent/bad)
+    signs: dict[str, frozenset[int]]
 
 
 @dataclass(frozen=True)
@@ -318,6 +380,7 @@ class _Word:
     negator: bool
 
 
+@lru_cache(maxsize=16384)
 def _classify(word: str) -> _Word:
     stem = _stem(word)
     negator = word in _NEGATORS or stem in _NEGATORS
@@ -339,6 +402,8 @@ def _classify(word: str) -> _Word:
 
 def _clause_polarity(words: list[str]) -> int:
     """Sum of judgement signs in one clause; negators flip the rest of their clause."""
+    if words and words[0] in ("reported", "conditional"):
+        return 0
     if words and words[0] == "concession":
         # "... although the user asked for X" reports an ignored request.
         penalty = 1 if _REQUEST_WORDS.intersection(words) else 0
@@ -364,9 +429,12 @@ def _clause_polarity(words: list[str]) -> int:
 
 def _clauses(masked: str) -> list[list[str]]:
     text = masked.lower()
-    for pattern, replacement in _PHRASES:
-        text = re.sub(pattern, replacement, text)
-    return [_TOKEN.findall(part) for part in _CLAUSE_BREAK.split(text)]
+    for pattern, replacement in _COMPILED_PHRASES:
+        text = pattern.sub(replacement, text)
+    return [
+        [_SYNONYMS.get(word, _SYNONYMS.get(_stem(word), word)) for word in _TOKEN.findall(part)]
+        for part in _CLAUSE_BREAK.split(text)
+    ]
 
 
 def _polarity(clauses: list[list[str]], subject: int | None) -> float:
@@ -391,6 +459,43 @@ def _content(clauses: list[list[str]]) -> dict[str, float]:
             if info.norm and info.weight > 0:
                 tokens[info.norm] = max(tokens.get(info.norm, 0.0), info.weight)
     return tokens
+
+
+def _token_value(info: _Word, word: str, presence: int, modifier: str) -> int:
+    """+1 when the atom asserts the token (or praises its concept), -1 if it denies or faults it."""
+    entry = _lookup(word) if info.negator else None
+    # _classify zeroes the sign of privatives ("omit"); here their own flaw counts.
+    sign = entry.sign if entry is not None else info.sign
+    if modifier in _INTENSIFY_BAD and info.norm.startswith("@"):
+        sign = -1
+    sign = -sign if modifier in _FLIP_NEXT else sign
+    return presence * (sign or 1)
+
+
+def _signed_tokens(clauses: list[list[str]]) -> dict[str, frozenset[int]]:
+    """Per token, the signs it carries. A bare negator denies the next word it reaches ("does
+    not handle the empty list" denies the handling, not the list). Privative verbs ("omits",
+    "lacks") carry the flaw themselves and deny nothing: "a drop of soap", "X is skipped"."""
+    signs: dict[str, set[int]] = {}
+    for words in clauses:
+        presence, modifier = 1, ""
+        for word in words:
+            if word in _MODIFIERS:
+                modifier = word
+                continue
+            if word in _STOPWORDS or word in _PLACEHOLDER_SIDE:
+                continue
+            info = _classify(word)
+            if info.norm and (info.weight > 0 or info.negator):
+                value = _token_value(info, word, presence, modifier)
+                # A concept keeps the sign of its first word, usually the predicate:
+                # in "does not cite any sources" the sources do not rescue the citing.
+                if not (info.norm.startswith("@") and info.norm in signs):
+                    signs.setdefault(info.norm, set()).add(value)
+                presence, modifier = 1, ""
+            elif info.negator:
+                presence = -presence
+    return {norm: frozenset(values) for norm, values in signs.items()}
 
 
 def _trigrams(tokens: dict[str, float]) -> Counter:
@@ -423,13 +528,16 @@ def analyse(text: str) -> Atom:
     clauses = _clauses(_mask_sides(text, mentions))
     polarity = _polarity(clauses, side if comparative else None)
     tokens = _content(clauses)
-    return Atom(side, comparative, polarity, tokens, _trigrams(tokens), _is_vague(text, tokens))
+    vague = _is_vague(text, tokens)
+    return Atom(
+        side, comparative, polarity, tokens, _trigrams(tokens), vague, _signed_tokens(clauses)
+    )
 
 
 # --- similarity -------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def _token_overlap(a: str, b: str) -> float:
     """Partial credit for stems the light stemmer did not unify ("convert"/"conversion")."""
     if a == b:
@@ -448,7 +556,10 @@ def _coverage(source: dict[str, float], target: dict[str, float]) -> float:
         return 0.0
     got = 0.0
     for norm, weight in source.items():
-        got += weight * max((_token_overlap(norm, other) for other in target), default=0.0)
+        if norm in target:
+            got += weight
+        else:
+            got += weight * max((_token_overlap(norm, other) for other in target), default=0.0)
     return got / total
 
 
@@ -468,6 +579,14 @@ def _content_similarity(a: Atom, b: Atom) -> float:
     return 0.75 * lexical + 0.25 * _cosine(a.grams, b.grams)
 
 
+def _token_conflict(a: Atom, b: Atom) -> bool:
+    """The same point asserted by one atom and denied (or faulted) by the other."""
+    if a.polarity == b.polarity and abs(a.polarity) == 1:
+        # Both fault (or both praise) the response: "translates X wrongly" is "mistranslates X".
+        return False
+    return any(not a.signs[norm] & b.signs[norm] for norm in a.signs.keys() & b.signs.keys())
+
+
 def _gate(a: Atom, b: Atom) -> float:
     """Multiplier in [0, 1] from the side and polarity rules."""
     pa, pb = a.polarity, b.polarity
@@ -477,13 +596,14 @@ def _gate(a: Atom, b: Atom) -> float:
             pa, pb = (pa if a.side == 1 else -pa), (pb if b.side == 1 else -pb)
         elif a.side != b.side:
             return 0.0
-    if pa * pb >= 0:
-        return 1.0
-    return 0.0 if abs(pa) == 1 and abs(pb) == 1 else WEAK_CONFLICT
+    if a.comparative or b.comparative:
+        return 0.0 if pa * pb < 0 and abs(pa) == 1 and abs(pb) == 1 else 1.0
+    if _token_conflict(a, b):
+        return 0.0
+    return STRONG_CONFLICT if pa * pb < 0 and abs(pa) == 1 and abs(pb) == 1 else 1.0
 
 
-# An explicit flaw against a plain statement on the same point is usually a contradiction.
-WEAK_CONFLICT = 0.3
+STRONG_CONFLICT = 0.0
 
 
 def atom_similarity(a: Atom, b: Atom) -> float:
@@ -500,8 +620,10 @@ def similarity(a: str, b: str) -> float:
 
 # --- matching ---------------------------------------------------------------------------------
 
-# (lower bound, judge score): the five MetaJudge levels.
-LEVELS = ((0.75, 1.0), (0.6, 0.75), (0.4, 0.5), (0.25, 0.25))
+# (lower bound, judge score): the five MetaJudge levels. Lexical similarity understates meaning:
+# close paraphrases share only about half their content words, and almost no labelled non-match
+# scores above 0.45, so the top levels start low. 0.4 stays the "match" line (score >= 0.5).
+LEVELS = ((0.55, 1.0), (0.47, 0.75), (0.4, 0.5), (0.3, 0.25))
 
 
 def to_level(value: float) -> float:

@@ -21,6 +21,9 @@ from metajudge.offline_matcher import (
 from metajudge.scoring import SCORE_LEVELS, grammar_problem, parse_answer, score_sample
 
 PAIRS_FILE = Path(__file__).parent / "data" / "atom_pairs.jsonl"
+# Written before the matcher was reworked and never tuned on: the honest accuracy figure.
+HELDOUT_FILE = Path(__file__).parent / "data" / "atom_pairs_heldout.jsonl"
+DEMO_FILE = Path(__file__).parents[1] / "annotate" / "demo" / "demo_pairs.jsonl"
 KINDS = {
     "paraphrase",
     "partial",
@@ -32,12 +35,13 @@ KINDS = {
 }
 
 
-def load_pairs() -> list[dict]:
-    with PAIRS_FILE.open(encoding="utf-8") as handle:
+def load_pairs(path: Path = PAIRS_FILE) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
 PAIRS = load_pairs()
+HELDOUT = load_pairs(HELDOUT_FILE)
 POOL = sorted({p["human"] for p in PAIRS} | {p["model"] for p in PAIRS})
 
 
@@ -55,9 +59,44 @@ def test_pair_set_is_large_balanced_and_covers_every_kind_and_domain():
     assert not any(p["match"] for p in PAIRS if p["kind"] in trap_kinds)
 
 
+def accuracy(pairs: list[dict]) -> float:
+    hits = Counter(predicts_match(p["human"], p["model"]) == p["match"] for p in pairs)
+    return hits[True] / len(pairs)
+
+
 def test_accuracy_on_labelled_pairs():
-    hits = Counter(predicts_match(p["human"], p["model"]) == p["match"] for p in PAIRS)
-    assert hits[True] / len(PAIRS) >= 0.85
+    assert accuracy(PAIRS) >= 0.90
+
+
+def test_heldout_set_is_large_balanced_and_disjoint_from_the_tuning_set():
+    assert len(HELDOUT) >= 80
+    assert {p["kind"] for p in HELDOUT} == KINDS
+    assert {p["domain"] for p in HELDOUT} == {"general", "stem", "code", "multilingual"}
+    assert 0.35 <= sum(p["match"] for p in HELDOUT) / len(HELDOUT) <= 0.65
+    trap_kinds = {"side-trap", "polarity-trap", "vague-trap", "unrelated"}
+    assert not any(p["match"] for p in HELDOUT if p["kind"] in trap_kinds)
+    tuning_atoms = {p["human"] for p in PAIRS} | {p["model"] for p in PAIRS}
+    assert not tuning_atoms & ({p["human"] for p in HELDOUT} | {p["model"] for p in HELDOUT})
+
+
+def test_accuracy_on_heldout_pairs():
+    # Measured once before and once after the rework (0.814 -> 0.892); the bar leaves a margin.
+    assert accuracy(HELDOUT) >= 0.85
+
+
+def demo_recall(critic: str) -> float:
+    records = load_pairs(DEMO_FILE)
+    total = 0.0
+    for record in records:
+        human, model = record["human-checklist"], record[f"{critic}-checklist"]
+        total += score_sample(match_answer(human, model), len(human), len(model)).recall or 0.0
+    return total / len(records)
+
+
+def test_demo_careful_critic_is_credited_and_surface_critic_is_not():
+    careful, surface = demo_recall("careful-judge"), demo_recall("surface-judge")
+    assert careful > surface + 0.4
+    assert surface < 0.1
 
 
 @pytest.mark.parametrize("kind", ["side-trap", "vague-trap", "comparative"])
@@ -276,7 +315,80 @@ def test_offline_answer_scores_like_a_judge_answer():
 
 
 @pytest.mark.parametrize(
-    ("value", "level"), [(0.0, 0.0), (0.2, 0.0), (0.3, 0.25), (0.45, 0.5), (0.7, 0.75), (0.9, 1.0)]
+    ("value", "level"),
+    [(0.0, 0.0), (0.25, 0.0), (0.35, 0.25), (0.4, 0.5), (0.45, 0.5), (0.5, 0.75), (0.6, 1.0)],
 )
 def test_similarity_maps_to_the_five_judge_levels(value, level):
     assert to_level(value) == level
+
+
+# --- paraphrase vocabulary --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("human", "model"),
+    [
+        (
+            "Response 2 recommends inventing a family emergency, which is dishonest.",
+            "Response B encourages fabricating a family emergency, which is dishonest and could "
+            "damage trust at work.",
+        ),
+        (
+            "Response 2 recommends combining bleach and vinegar, which produces toxic chlorine "
+            "gas.",
+            "Response B's instruction to mix bleach with vinegar creates chlorine gas and is a "
+            "safety hazard.",
+        ),
+        (
+            "Response 1's first line has 7 syllables instead of 5.",
+            "Response A's opening line runs to seven syllables, breaking the form.",
+        ),
+        (
+            "Response 2 stays under the 60-word limit, while Response 1 exceeds it.",
+            "Response B is under 60 words; Response A is longer than the limit.",
+        ),
+    ],
+)
+def test_synonyms_and_number_words_reach_the_top_levels(human, model):
+    assert match_atoms([human], [model])[0][2] >= 0.75
+
+
+def test_what_a_response_explains_is_not_its_own_judgement():
+    # "split('') breaks emoji" is a fault of split(''), reported approvingly by Response A.
+    human = "Response 1 explains that spreading the string keeps emoji intact, unlike split('')."
+    model = "Response A points out that split('') breaks surrogate pairs such as emoji."
+    assert predicts_match(human, model)
+
+
+@pytest.mark.parametrize(
+    ("human", "model"),
+    [
+        # A privative verb carries its own flaw and does not deny the word after it.
+        (
+            "Response 1 explains that dish soap makes the trap work.",
+            "Response A explains why a drop of dish soap is added to the trap.",
+        ),
+        (
+            "Response 2 translates the idiom as 'insisted to', which is the wrong sense.",
+            "Response B mistranslates the idiom as 'insisted to'.",
+        ),
+    ],
+)
+def test_privatives_and_shared_faults_do_not_trip_the_polarity_gate(human, model):
+    assert similarity(human, model) > 0.0
+
+
+@pytest.mark.parametrize(
+    ("human", "model"),
+    [
+        (
+            "Response 1 recommends the stdlib parser.",
+            "Response A does not recommend the stdlib parser.",
+        ),
+        ("Response 2 forgets to close the socket.", "Response B closes the socket."),
+        ("Response 1 keeps the chorus.", "Response A drops the chorus."),
+    ],
+)
+def test_a_denied_point_never_matches_the_asserted_point(human, model):
+    assert not predicts_match(human, model)
+    assert not predicts_match(model, human)
