@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import task_postrun, task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -16,3 +16,12 @@ def _recover_open_runs(sender=None, **kwargs):
     from metajudge.services.runs import runs_recover
 
     runs_recover()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _fresh_connections(**kwargs):
+    # Like a request: drop connections that broke (a database restart) or outlived their age.
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -225,3 +225,16 @@ def test_result_rerun_redoes_one_sample_in_the_background(demo):
     result.refresh_from_db()
     assert result.status == S.VALID and not result.stale and result.recall is not None
     assert MatchRun.objects.get().state == "done"
+
+
+@pytest.mark.django_db
+def test_a_retried_task_takes_back_its_own_claims_at_once(demo):
+    run = runs.run_start(dataset=demo, critic=Critic.objects.get(name="careful-judge"),
+                         matcher="offline", enqueue=False)
+    [chunk] = runs.pending_chunks(run)
+    owner = "5f0c3a52-9a63-4a53-8d5e-0b1f2d3c4e5f"
+    assert len(matching.claim(run, chunk, owner)) == 32  # then the worker "died"
+    assert matching.claim(run, chunk, "another-task") == []  # the lease still holds
+    assert len(matching.claim(run, chunk, owner)) == 32  # the same task, retried
+    matching.process_chunk(run_id=run.pk, pair_ids=chunk, owner=owner)
+    assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32

@@ -51,17 +51,28 @@ class Answer:
     cached: bool = False
 
 
-def claim(run: MatchRun, pair_ids: list[int]) -> list[MatchResult]:
-    """Atomically take the chunk's open samples; a dead worker's claim expires after a lease."""
-    token = uuid.uuid4()
+def claim(run: MatchRun, pair_ids: list[int], owner: str | None = None) -> list[MatchResult]:
+    """Atomically take the chunk's open samples. A dead worker's claim expires after a lease;
+    the same task (same owner id, on retry or redelivery) takes its own claims back at once."""
+    token = _token(owner)
     expired = timezone.now() - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
     MatchResult.objects.filter(run=run, pair_id__in=pair_ids).filter(
         Q(status=S.PENDING) | Q(status=S.CLAIMED, claimed_at__lt=expired)
+        | Q(status=S.CLAIMED, claim_token=token)
     ).update(status=S.CLAIMED, claim_token=token, claimed_at=timezone.now())
     return list(
         MatchResult.objects.filter(run=run, claim_token=token, status=S.CLAIMED)
         .select_related("judgment", "pair")
     )
+
+
+def _token(owner: str | None) -> uuid.UUID:
+    if not owner:
+        return uuid.uuid4()
+    try:
+        return uuid.UUID(owner)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, owner)
 
 
 def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
@@ -83,14 +94,14 @@ def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
     return samples
 
 
-def process_chunk(*, run_id: int, pair_ids: list[int]) -> MatchRun | None:
+def process_chunk(*, run_id: int, pair_ids: list[int], owner: str | None = None) -> MatchRun | None:
     run = MatchRun.objects.select_related("endpoint", "template").get(pk=run_id)
     if run.state not in (MatchRun.State.QUEUED, MatchRun.State.RUNNING):
         return None
     MatchRun.objects.filter(pk=run_id, state=MatchRun.State.QUEUED).update(
         state=MatchRun.State.RUNNING, started_at=timezone.now()
     )
-    samples = _samples(run, claim(run, pair_ids))
+    samples = _samples(run, claim(run, pair_ids, owner))
     todo = [s for s in samples if _skip_reason(s) is None]
     _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
     if run.matcher == MatchRun.Matcher.OFFLINE:
