@@ -1,15 +1,37 @@
 """Thin Celery tasks: ids in, the service does the work. Each is safe to run twice."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from metajudge.services import matching, runs
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def process_chunk(run_id: int, pair_ids: list[int]) -> None:
-    matching.process_chunk(run_id=run_id, pair_ids=pair_ids)
+# A database that restarts mid-run is waited out: the task retries with back-off, and its
+# task id (kept across retries and redeliveries) lets it take back its own claims at once.
+DB_RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 2,
+            "retry_backoff_max": 60, "max_retries": 20}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
+def process_chunk(self, run_id: int, pair_ids: list[int]) -> None:
+    matching.process_chunk(run_id=run_id, pair_ids=pair_ids, owner=self.request.id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def finalize_run(run_id: int) -> None:
     runs.run_finalize(run_id=run_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def genrm_chunk(run_id: int, pair_ids: list[int]) -> None:
+    """GenRM judgments or human-reason atomization for one chunk of a generation run."""
+    from metajudge.services import genrm_chunk as chunk
+
+    chunk.process_chunk(run_id=run_id, pair_ids=pair_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def genrm_finalize(run_id: int) -> None:
+    from metajudge.services import genrm
+
+    genrm.genrm_run_finalize(run_id=run_id)
