@@ -1,6 +1,7 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from annotate.services.imports import import_pairs
 
@@ -28,9 +29,16 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot open {path}: {exc.strerror}") from None
         with stream:
-            report = import_pairs(
-                stream=stream, dataset_name=dataset, strict=strict, progress=progress
-            )
+            try:
+                report = import_pairs(
+                    stream=stream, dataset_name=dataset, strict=strict, progress=progress
+                )
+            except DatabaseError as exc:
+                raise CommandError(
+                    f"database error during the import ({exc.__class__.__name__}: "
+                    f"{str(exc).strip()[:200]}); the import is one transaction, so nothing "
+                    "was written. Run it again when the database is back."
+                ) from None
         if show:
             sys.stderr.write("\n")
         for line_no, reason in report.rejected:
