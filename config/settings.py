@@ -194,6 +194,11 @@ METAJUDGE_CLAIM_LEASE = int(os.environ.get("METAJUDGE_CLAIM_LEASE", "900"))
 METAJUDGE_CHUNK_SIZE = int(os.environ.get("METAJUDGE_CHUNK_SIZE", "256"))
 
 IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES", str(16 * 1024 * 1024)))
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
+IMPORT_MAX_DECOMPRESSED_BYTES = int(
+    os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(2 * 1024 * 1024 * 1024))
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024  # larger uploads spool to a temporary file
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
