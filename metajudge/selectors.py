@@ -82,3 +82,37 @@ def _figures(run: MatchRun, row: dict, threshold: float) -> dict:
 
 def critic_figures(dataset: Dataset, *, critic: str = "", threshold: float = 0.5) -> list[dict]:
     return run_figures(latest_runs(dataset, critic=critic), threshold=threshold)
+
+
+def verdict_figures(dataset: Dataset, *, critic: str = "") -> dict[str, dict]:
+    """Verdict-mode S-Corr and F-Score per critic, from its newest verdict run."""
+    runs = MatchRun.objects.filter(dataset=dataset, matcher=MatchRun.Matcher.VERDICT)
+    if critic:
+        runs = runs.filter(critic__name=critic)
+    newest: dict[int, MatchRun] = {}
+    for run in runs.select_related("critic").order_by("critic_id", "-created_at", "-pk"):
+        newest.setdefault(run.critic_id, run)
+    rows = {
+        row["run_id"]: row
+        for row in MatchResult.objects.filter(run__in=newest.values()).order_by().values("run_id")
+        .annotate(
+            labeled=Count("pk", filter=Q(label_correct__isnull=False)),
+            n_label_correct=Count("pk", filter=Q(label_correct=True)),
+            verdicts=Count("pk", filter=VALID),
+            # exactly "correct" after trimming (parse_verdict) and lowercasing (iexact)
+            correct=Count("pk", filter=VALID & Q(verdict__iexact="correct")),
+        )
+    }
+    figures = {}
+    for run in newest.values():
+        row = rows.get(run.pk, {})
+        labeled = row.get("labeled", 0)
+        accuracy = row.get("n_label_correct", 0) / labeled if labeled else 0.0
+        correct, verdicts = row.get("correct", 0), row.get("verdicts", 0)
+        result = scoring.verdict_mode(correct, verdicts - correct, accuracy)
+        figures[run.critic.name] = {
+            "run": run.pk, "verdict_correct": correct, "verdict_incorrect": verdicts - correct,
+            "outcome_accuracy": accuracy, "s_corr_verdict": result["s_corr"],
+            "f_score_verdict": result["f_score"],
+        }
+    return figures

@@ -22,20 +22,21 @@ def endpoint_config(run) -> EndpointConfig:
     )
 
 
-def answer_all(run, samples, done: queue.Queue, stop: threading.Event) -> None:
-    """Thread target: answer every sample, putting (sample, Answer) on `done` as each ends."""
-    asyncio.run(_answer_all(run, samples, done, stop))
+def answer_all(run, samples, done: queue.Queue, stop: threading.Event, grammar=True) -> None:
+    """Thread target: answer every sample, putting (sample, Answer) on `done` as each ends.
+    With `grammar`, answers that break the MetaJudge grammar are asked again."""
+    asyncio.run(_answer_all(run, samples, done, stop, grammar))
 
 
-async def _answer_all(run, samples, done: queue.Queue, stop: threading.Event) -> None:
+async def _answer_all(run, samples, done: queue.Queue, stop: threading.Event, grammar) -> None:
     client = JudgeClient(endpoint_config(run), concurrency=run.concurrency)
     try:
-        await asyncio.gather(*(_answer_one(client, s, done, stop) for s in samples))
+        await asyncio.gather(*(_answer_one(client, s, done, stop, grammar) for s in samples))
     finally:
         await client.close()
 
 
-async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop) -> None:
+async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop, grammar) -> None:
     from metajudge.services.matching import Answer
 
     answer = Answer(text=None)
@@ -48,7 +49,7 @@ async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop) -> N
         answer.prompt_tokens += call.prompt_tokens
         answer.completion_tokens += call.completion_tokens
         answer.text, answer.error = call.text, call.error
-        if call.text is None:
+        if call.text is None or not grammar:
             break
         problem = scoring.grammar_problem(call.text, len(sample.human))
         if problem is None:

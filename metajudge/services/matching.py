@@ -102,6 +102,11 @@ def process_chunk(*, run_id: int, pair_ids: list[int], owner: str | None = None)
         state=MatchRun.State.RUNNING, started_at=timezone.now()
     )
     samples = _samples(run, claim(run, pair_ids, owner))
+    if run.matcher == MatchRun.Matcher.VERDICT:
+        from metajudge.services.verdict import verdict_samples
+
+        verdict_samples(run, samples)
+        return run_finalize(run_id=run_id)
     todo = [s for s in samples if _skip_reason(s) is None]
     _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
     if run.matcher == MatchRun.Matcher.OFFLINE:
@@ -206,10 +211,15 @@ def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
 
 
 def _drain(run: MatchRun, samples: list[Sample], answer_all) -> None:
+    _drain_with(run, samples, answer_all, _write)
+
+
+def _drain_with(run: MatchRun, samples: list, answer_all, write, grammar: bool = True) -> None:
     """Run the calls on a loop thread; write what comes back from this thread, in batches."""
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
-    worker = threading.Thread(target=answer_all, args=(run, samples, done, stop), daemon=True)
+    worker = threading.Thread(target=answer_all, args=(run, samples, done, stop, grammar),
+                              daemon=True)
     worker.start()
     finished, batch, last_flush = 0, [], time.monotonic()
     while finished < len(samples):
@@ -219,7 +229,7 @@ def _drain(run: MatchRun, samples: list[Sample], answer_all) -> None:
         except queue.Empty:
             pass
         if batch and (time.monotonic() - last_flush >= WRITE_EVERY or finished == len(samples)):
-            _write(run, batch)
+            write(run, batch)
             batch, last_flush = [], time.monotonic()
             if _aborted(run):
                 stop.set()

@@ -37,7 +37,15 @@ def run_start(
 
 
 def _eligible(run: MatchRun):
-    """(pair, judgment, revision) for pairs with a judgment by the critic and a human checklist."""
+    """(pair, judgment, revision) for pairs with a judgment by the critic and a human checklist
+    (verdict mode: a golden judgment instead of a checklist)."""
+    if run.matcher == MatchRun.Matcher.VERDICT:
+        judgments = Judgment.objects.filter(critic=run.critic, pair__dataset=run.dataset)
+        judgments = judgments.exclude(pair__golden_judgment="")
+        if run.domain:
+            judgments = judgments.filter(pair__domain=run.domain)
+        yield from ((p, j, None) for p, j in judgments.values_list("pair_id", "pk").iterator())
+        return
     checklists = Checklist.objects.filter(
         pair__dataset=run.dataset, slot=0, current__isnull=False
     )
