@@ -15,6 +15,7 @@ urlpatterns = [
     path("datasets/", api(annotate_api.DatasetList), name="api-datasets"),
     path("datasets/<str:name>/", api(annotate_api.DatasetDetail), name="api-dataset"),
     path("datasets/<str:name>/export/", api(annotate_api.ExportView), name="api-export"),
+    path("datasets/<str:name>/import/", api(annotate_api.ImportView), name="api-import"),
     path("pairs/", api(annotate_api.PairList), name="api-pairs"),
     path("reward", api(api_reward.RewardView), name="api-reward"),
     path("datasets/<str:name>/figures/", api(audit_api.FiguresView), name="api-figures"),

@@ -20,8 +20,11 @@ def _recover_open_runs(sender=None, **kwargs):
 
 @task_prerun.connect
 @task_postrun.connect
-def _fresh_connections(**kwargs):
+def _fresh_connections(task=None, **kwargs):
     # Like a request: drop connections that broke (a database restart) or outlived their age.
+    # Not for eager tasks: they run inside the caller's transaction and connection.
+    if task is not None and task.request.is_eager:
+        return
     from django.db import close_old_connections
 
     close_old_connections()

@@ -174,6 +174,15 @@ class MatchResult(models.Model):
         indexes = [
             models.Index(fields=["run", "status"]),
             models.Index(fields=["run", "label_correct", "recall"]),
+            # Audit triage: a critic's spurious-correct queue, worst recall first, keyset paged.
+            models.Index(
+                fields=["run", "recall", "id"], name="result_triage_idx",
+                condition=models.Q(status="valid", label_correct=True),
+            ),
+            # Audit figure cache: the newest write and the stale count of a run, both indexed.
+            models.Index(fields=["run", "updated_at"], name="result_run_updated_idx"),
+            models.Index(fields=["run"], name="result_run_stale_idx",
+                         condition=models.Q(stale=True)),
         ]
 
 
@@ -185,3 +194,46 @@ class CachedAnswer(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+class AuditVerdict(models.Model):
+    """A reviewer's verdict on one spurious-correct case. One per result; a new verdict replaces it.
+
+    `revision` is the human checklist revision the reviewer looked at, so a verdict given before a
+    checklist fix and re-run can be told apart from one on the current match.
+    """
+
+    class Kind(models.TextChoices):
+        DECEPTIVE = "deceptive", "Deceptive (right label, wrong reasons)"
+        MATCHER_ERROR = "matcher_error", "Matcher error (the atoms do match)"
+        CHECKLIST_INCOMPLETE = "checklist_incomplete", "Human checklist incomplete"
+        OTHER = "other", "Other"
+
+    result = models.OneToOneField(
+        MatchResult, on_delete=models.CASCADE, related_name="audit_verdict"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    comment = models.TextField(blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revision = models.ForeignKey(
+        ChecklistRevision, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recall = models.FloatField(null=True, help_text="the case's recall when the verdict was given")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on result {self.result_id}"
+
+
+# --- genrm ---------------------------------------------------------------------------------------
+
+from metajudge.genrm_models import GenrmItem, GenrmRun  # noqa: E402,F401

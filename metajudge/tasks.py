@@ -22,15 +22,15 @@ def finalize_run(run_id: int) -> None:
     runs.run_finalize(run_id=run_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def genrm_chunk(run_id: int, pair_ids: list[int]) -> None:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
+def genrm_chunk(self, run_id: int, pair_ids: list[int]) -> None:
     """GenRM judgments or human-reason atomization for one chunk of a generation run."""
     from metajudge.services import genrm_chunk as chunk
 
-    chunk.process_chunk(run_id=run_id, pair_ids=pair_ids)
+    chunk.process_chunk(run_id=run_id, pair_ids=pair_ids, owner=self.request.id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def genrm_finalize(run_id: int) -> None:
     from metajudge.services import genrm
 

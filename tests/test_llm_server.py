@@ -291,6 +291,10 @@ def test_stats_count_and_reset(server: LLMServer, client: openai.OpenAI) -> None
     outcome(client, "one")
     ask(client, "two")
     client.models.list()
+    # The server counts a request out just after its last byte is sent: let it get there.
+    deadline = time.monotonic() + 2
+    while server.stats["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.01)
     stats = server.stats
     assert (stats["requests"], stats["completions"], stats["in_flight"]) == (3, 2, 0)
     assert stats["by_status"] == {500: 1, 200: 2}

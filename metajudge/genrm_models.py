@@ -1,0 +1,108 @@
+"""Generation runs: a GenRM judging a dataset, or the atomizer splitting human reasons.
+
+Imported at the end of metajudge/models.py so Django registers these with the app. Each run
+owns one item per pair; the item carries the claim state, so chunks can run twice safely."""
+
+from django.conf import settings
+from django.db import models
+
+from annotate.models import Dataset, Pair
+from metajudge.models import Critic, JudgeEndpoint, MatchRun, PromptTemplate
+
+
+class GenrmRun(models.Model):
+    """A critic (or the atomizer) over a dataset. Progress lives here, recounted from items."""
+
+    class Kind(models.TextChoices):
+        GENRM = "genrm", "GenRM judgments"
+        ATOMIZE_HUMAN = "atomize_human", "Atomize human reasons"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        ABORTED = "aborted", "Aborted"
+        FAILED = "failed", "Failed"
+
+    class AtomsFrom(models.TextChoices):
+        AUTO = "auto", "The answer's reason list, else the atomizer"
+        ANSWER = "answer", "The answer's reason list"
+        ATOMIZER = "atomizer", "An atomizer call on the rationale"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GENRM)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="genrm_runs")
+    critic = models.ForeignKey(
+        Critic, null=True, blank=True, on_delete=models.CASCADE, related_name="genrm_runs"
+    )
+    endpoint = models.ForeignKey(JudgeEndpoint, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="+")
+    atomizer_template = models.ForeignKey(
+        PromptTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    atoms_from = models.CharField(max_length=10, choices=AtomsFrom.choices, default=AtomsFrom.AUTO)
+    atomize_think = models.BooleanField(default=False, help_text="also atomize <think> reasoning")
+    domain = models.CharField(max_length=64, blank=True, help_text="subset filter")
+    concurrency = models.PositiveIntegerField(default=16)
+    chain_matcher = models.CharField(
+        max_length=10, blank=True, help_text="offline or llm: start a MetaJudge run when done"
+    )
+    chain_endpoint = models.ForeignKey(
+        JudgeEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chained_run = models.ForeignKey(
+        MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["dataset", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        who = self.critic.name if self.critic_id else "atomizer"
+        return f"{self.get_kind_display()} {who} on {self.dataset_id} ({self.state})"
+
+    @property
+    def progress(self) -> float:
+        return (self.done_count / self.total) if self.total else 1.0
+
+
+class GenrmItem(models.Model):
+    """One pair of a generation run: claim state, attempts and the last error."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "In progress"
+        DONE = "done", "Done"
+        ERROR = "error", "Error"
+
+    run = models.ForeignKey(GenrmRun, on_delete=models.CASCADE, related_name="items")
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "pair"], name="genrm_item_unique_run_pair"),
+        ]
+        indexes = [models.Index(fields=["run", "status"])]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} pair {self.pair_id}: {self.status}"

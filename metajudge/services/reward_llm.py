@@ -1,0 +1,109 @@
+"""The LLM matcher for the reward endpoint: the shared result cache first, then bounded calls.
+
+Latency stays bounded: a repeated question is a cache hit (no call), retries are fewer than in
+a batch run, and the whole request has a deadline after which unanswered items are errors."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from django.conf import settings
+
+from metajudge import scoring
+from metajudge.llm import JudgeClient
+from metajudge.models import CachedAnswer
+from metajudge.prompts import render_metajudge
+from metajudge.services.llm_batch import endpoint_config
+from metajudge.services.matching import cache_key
+
+
+# Read on each call (tests and deployments may change them): seconds per request, tries per call.
+def _deadline() -> float:
+    return float(getattr(settings, "REWARD_LLM_DEADLINE", 60.0))
+
+
+def _max_attempts() -> int:
+    return int(getattr(settings, "REWARD_LLM_MAX_ATTEMPTS", 3))
+
+
+NO_ENDPOINT = "the llm matcher needs an endpoint name"
+
+
+def answer_with_llm(items: list) -> None:
+    """Fill `answer` (and `cached`) on each item, or its `error`."""
+    from metajudge.services.reward import endpoint_for_reward
+
+    by_endpoint: dict[str, list] = {}
+    for s in items:
+        by_endpoint.setdefault(s.item.endpoint, []).append(s)
+    for name, group in by_endpoint.items():
+        endpoint, run = endpoint_for_reward(name)
+        if endpoint is None:
+            for s in group:
+                s.error = f"unknown judge endpoint: {name!r}" if name else NO_ENDPOINT
+            continue
+        _answer_group(run, endpoint, group)
+
+
+def _answer_group(run, endpoint, group: list) -> None:
+    from metajudge.services.reward import cached_answers_add
+
+    keys = {id(s): cache_key(run, s.human, s.atoms) for s in group}
+    hits = dict(CachedAnswer.objects.filter(key__in=set(keys.values())).values_list("key", "text"))
+    misses = []
+    for s in group:
+        if keys[id(s)] in hits:
+            s.answer, s.cached = hits[keys[id(s)]], True
+        else:
+            misses.append(s)
+    if not misses:
+        return
+    run.endpoint = endpoint
+    prompts = [render_metajudge(run.template.text, s.human, s.atoms) for s in misses]
+    answers = asyncio.run(_ask_all(run, prompts, [len(s.human) for s in misses]))
+    fresh = []
+    for s, (text, error, usage) in zip(misses, answers, strict=True):
+        s.answer, s.error = text, error
+        if text is not None and not error:
+            fresh.append((keys[id(s)], text, *usage))
+    if fresh:
+        cached_answers_add(rows=fresh)
+
+
+async def _ask_all(run, prompts: list[str], sizes: list[int]) -> list[tuple]:
+    config = replace(endpoint_config(run), max_attempts=_max_attempts())
+    client = JudgeClient(config)
+    tasks = [asyncio.ensure_future(_ask(client, p, n)) for p, n in zip(prompts, sizes, strict=True)]
+    try:
+        await asyncio.wait(tasks, timeout=_deadline())
+        results = [_outcome(task) for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.close()
+    return results
+
+
+def _outcome(task: asyncio.Task) -> tuple:
+    if not task.done():
+        return None, "matcher: deadline passed", (0, 0)
+    if task.exception() is not None:
+        return None, f"matcher: {type(task.exception()).__name__}", (0, 0)
+    return task.result()
+
+
+async def _ask(client: JudgeClient, prompt: str, n_human: int) -> tuple:
+    error, usage = "", [0, 0]
+    for _ in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
+        call = await client.complete(prompt)
+        usage[0] += call.prompt_tokens
+        usage[1] += call.completion_tokens
+        if call.text is None:
+            return None, f"matcher: {call.error}", tuple(usage)
+        problem = scoring.grammar_problem(call.text, n_human)
+        if problem is None:
+            return call.text, "", tuple(usage)
+        error = f"matcher: format error: {problem}"
+    return None, error, tuple(usage)

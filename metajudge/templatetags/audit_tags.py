@@ -1,0 +1,11 @@
+from django import template
+
+from metajudge.selectors_triage import score_class as _score_class
+
+register = template.Library()
+
+
+@register.filter
+def score_class(score) -> str:
+    """CSS class for a match score: s0, s25, s50, s75, s100 (s-none when absent)."""
+    return _score_class(score)
