@@ -45,7 +45,12 @@ def get_pair(user, pair_id: int) -> Pair:
 def has_role(user, role: str) -> bool:
     if user.is_superuser:
         return True
-    return any(g.name == role for g in user.groups.all())
+    if not user.is_authenticated:
+        return False
+    names = getattr(user, "_role_names", None)
+    if names is None:  # one query per request, however many checks
+        names = user._role_names = set(user.groups.values_list("name", flat=True))
+    return role in names
 
 
 def get_checklist(user, checklist_id: int, *, review: bool = False) -> Checklist:

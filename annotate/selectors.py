@@ -85,11 +85,14 @@ def annotatable_datasets(user) -> QuerySet[Dataset]:
 
 
 def free_slot_q(now=None, prefix: str = "") -> Q:
-    """A slot row nobody holds: unfinished, and ownerless or its claim expired."""
+    """A slot row nobody holds: unfinished, and ownerless or its claim expired. An ownerless
+    checklist that a reviewer sent back (an imported one, say) is open to any annotator."""
     now = now or timezone.now()
     unfinished = Q(**{f"{prefix}status__in": [Checklist.Status.TODO, Checklist.Status.IN_PROGRESS]})
     unheld = Q(**{f"{prefix}owner__isnull": True}) | Q(**{f"{prefix}claim_expires_at__lt": now})
-    return unfinished & unheld
+    orphan_sent_back = Q(**{f"{prefix}status": Checklist.Status.SENT_BACK,
+                            f"{prefix}owner__isnull": True})
+    return (unfinished & unheld) | orphan_sent_back
 
 
 def claimable_pairs(user, *, dataset_id: int | None = None, domain: str = "") -> QuerySet[Pair]:

@@ -633,3 +633,20 @@ def test_query_counts_are_pinned(audited, as_reviewer, django_assert_max_num_que
             as_reviewer.get("/audit/demo/?threshold=0.3", HTTP_HX_TARGET="figures", **HX)
         with django_assert_max_num_queries(7):  # warm: nothing changed since
             as_reviewer.get("/audit/demo/?threshold=0.3", HTTP_HX_TARGET="figures", **HX)
+
+
+@pytest.mark.django_db
+def test_an_imported_checklist_sent_back_reaches_an_annotator(demo, annotator, reviewer):
+    """Imported slot-0 checklists have no owner: once sent back, any annotator can take one."""
+    from annotate.models import Checklist
+    from annotate.selectors import claimable_pairs
+    from annotate.services.assignments import checklist_claim_next
+    from metajudge.services.audit import checklist_send_back
+
+    demo.members.add(annotator, reviewer)
+    pair = demo.pairs.order_by("position").first()
+    checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="R2 misses the meter.")
+    assert claimable_pairs(annotator).filter(pk=pair.pk).exists()
+    claimed = checklist_claim_next(user=annotator, pairs=claimable_pairs(annotator))
+    assert claimed == Checklist.objects.get(pair=pair, slot=0)
+    assert (claimed.owner, claimed.status) == (annotator, "sent_back")
