@@ -27,7 +27,8 @@ from import_export import synthetic_record  # noqa: E402
 
 def start_server(port: int, latency: float) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.llm_server", "--port", str(port), "--latency", str(latency)],
+        [sys.executable, "-m", "tests.llm_server", "--port", str(port), "--latency", str(latency),
+         "--responder", "metajudge-fast"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     proc.stdout.readline()  # prints its base_url once it listens

@@ -202,6 +202,17 @@ def _score_atoms(human: list[str], model: list[str]) -> list[tuple[int, float]]:
     return _fallback_matches(len(human), len(model))
 
 
+def fast_metajudge_responder(request: JSONDict) -> str:
+    """A grammatical MetaJudge answer by a fixed rule, at almost no CPU: for throughput
+    benchmarks, where the endpoint's own work must not compete with the client's."""
+    text = last_user_text(request)
+    human, model = _numbered(_R_LINE, text), _numbered(_S_LINE, text)
+    matches = _fallback_matches(len(human), len(model))
+    lines = [f"- R{r}@S{model[pos - 1][0] if pos else 0}: {score:g}\n"
+             for (r, _), (pos, score) in zip(human, matches, strict=True)]
+    return "<RESULT_START>\n" + "".join(lines) + "<RESULT_END>"
+
+
 def metajudge_responder(request: JSONDict) -> str:
     """Answer a MetaJudge atom-matching prompt with a ``<RESULT_START>`` block."""
     text = last_user_text(request)
@@ -286,6 +297,7 @@ def auto_responder(request: JSONDict) -> str:
 
 RESPONDERS: dict[str, Responder] = {
     "metajudge": metajudge_responder,
+    "metajudge-fast": fast_metajudge_responder,
     "genrm": genrm_responder,
     "atomizer": atomizer_responder,
     "echo": echo_responder,

@@ -49,14 +49,18 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(demo, broker, llm_server, 
     run = runs.run_start(dataset=demo, critic=Critic.objects.get(name="careful-judge"),
                          matcher="llm", endpoint=endpoint, template=template_default("metajudge"),
                          concurrency=4)
-    for _ in range(3):
-        worker.start()
-        wait_for(lambda: llm_server.stats["requests"] > 0, timeout=120, every=0.05)
-        wait_for(lambda: MatchResult.objects.filter(run=run, status="claimed").exists(), 60, 0.05)
-        worker.kill()
-        llm_server.reset_stats()
-    with worker:
-        run = wait_for(lambda: finished(run.pk), timeout=120)
+    try:
+        for _ in range(3):
+            worker.start()
+            wait_for(lambda: llm_server.stats["requests"] > 0, timeout=120, every=0.05)
+            wait_for(lambda: MatchResult.objects.filter(run=run, status="claimed").exists(),
+                     60, 0.05)
+            worker.kill()
+            llm_server.reset_stats()
+        with worker:
+            run = wait_for(lambda: finished(run.pk), timeout=120)
+    finally:
+        worker.kill()  # never leave a worker behind when a wait above times out
     assert MatchResult.objects.filter(run=run).count() == 32
     assert MatchResult.objects.filter(run=run, status="valid").count() == 32
     assert run.done_count == 32
