@@ -43,7 +43,7 @@ class InlinePairSerializer(serializers.Serializer):
 
 
 class RewardItemSerializer(serializers.Serializer):
-    pair_id = serializers.IntegerField(required=False, min_value=1)
+    pair_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     pair = InlinePairSerializer(required=False)
     generated_text = serializers.CharField(
         max_length=MAX_TEXT, allow_blank=True, trim_whitespace=False)
