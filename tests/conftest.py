@@ -101,3 +101,9 @@ def demo(db):
     from annotate.models import Dataset
 
     return Dataset.objects.get(name="demo")
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which `asyncio.run` in later tests would trip on."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
