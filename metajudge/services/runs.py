@@ -89,7 +89,7 @@ def pending_chunks(run: MatchRun) -> list[list[int]]:
     )
     # Each chunk ends with a tail where fewer calls than `concurrency` are in flight; chunks
     # many times larger than the concurrency keep that tail a small share of the run.
-    size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 16)
+    size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 64)
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
