@@ -121,7 +121,7 @@ def drill_pg_restart(args) -> None:
     path = write_file(22116)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     proc = subprocess.Popen([sys.executable, "manage.py", "import_pairs", str(path),
-                             "--dataset", "big"], cwd=ROOT, env=env, capture_output=False,
+                             "--dataset", "big"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)
     took = restart_postgres()
@@ -129,9 +129,9 @@ def drill_pg_restart(args) -> None:
     from annotate.models import Pair
 
     time.sleep(1)
-    from django.db import close_old_connections
+    from django.db import connections
 
-    close_old_connections()
+    connections.close_all()  # ours died with the restart too
     print(f"import during a PostgreSQL restart ({took:.1f}s): exit {proc.returncode}; "
           f"pairs written: {Pair.objects.filter(dataset__name='big').count()}")
     print(f"  its message: {(err or out).strip().splitlines()[-1][:300]}")
@@ -143,6 +143,7 @@ def drill_pg_restart(args) -> None:
         print(f"before restart: {outcome(run.pk)}")
         took = restart_postgres()
         print(f"PostgreSQL restarted in {took:.1f}s")
+        connections.close_all()
         print(f"run finished {wait_done(run.pk):.1f}s after the restart; {outcome(run.pk)}")
 
 

@@ -170,7 +170,10 @@ def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
             update_fields=WRITE_FIELDS,
         )
         _cache_answers(fresh)
+        # Live progress; refresh_counts recounts exactly when a chunk ends.
         MatchRun.objects.filter(pk=run.pk).update(
+            done_count=F("done_count") + len(items),
+            error_count=F("error_count") + sum(s.result.status == S.ERROR for s, _ in items),
             prompt_tokens=F("prompt_tokens") + sum(a.prompt_tokens for _, a in items if a),
             completion_tokens=F("completion_tokens") + sum(a.completion_tokens for _, a in items if a),
             calls=F("calls") + sum(a.attempts for _, a in items if a and not a.cached),
