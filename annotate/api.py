@@ -6,13 +6,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from django.db import DatabaseError
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import get_dataset, visible_datasets
 from annotate.exports import iter_csv, iter_rationalerm
-from annotate.models import Dataset, Pair
+from django.db.models import Prefetch
+
+from annotate.models import Checklist, Dataset, Pair
+from metajudge.models import Judgment
 from annotate.selectors import datasets_with_counts
 from annotate.services.imports import import_pairs
 from annotate.uploads import UploadRefused, open_upload
@@ -76,9 +80,18 @@ FILTERS = [
 ]
 
 
+class PairPagination(PageNumberPagination):
+    """A pair carries its responses and every critic's judgment: smaller pages by default."""
+
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
 @extend_schema(parameters=FILTERS)
 class PairList(generics.ListAPIView):
     serializer_class = PairSerializer
+    pagination_class = PairPagination
 
     def get_queryset(self):
         params = self.request.query_params
@@ -89,9 +102,14 @@ class PairList(generics.ListAPIView):
             qs = qs.filter(domain=params["domain"])
         if params.get("critic"):
             qs = qs.filter(judgments__critic__name=params["critic"])
+        # Only the columns the serializer shows: a judgment's generated text can be long.
+        judgments = Judgment.objects.select_related("critic").only(
+            "pair_id", "label", "atoms", "source", "critic__name")
+        checklists = Checklist.objects.filter(slot=0).select_related("current").only(
+            "pair_id", "slot", "current__atoms")
         return qs.select_related("dataset").prefetch_related(
-            "checklists__current", "judgments__critic"
-        ).order_by("dataset_id", "position", "id")
+            Prefetch("checklists", queryset=checklists), Prefetch("judgments", queryset=judgments)
+        ).defer("raw_json").order_by("dataset_id", "position", "id")
 
 
 class ExportView(APIView):

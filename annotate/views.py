@@ -50,7 +50,7 @@ def index(request):
     f = _filters(request)
     user = request.user
     context = {
-        "datasets": sel.datasets_with_counts(user),
+        "datasets": sel.datasets_with_counts_cached(user),
         "mine": sel.my_checklists(user, **f)[: sel.QUEUE_LIMIT],
         "next_pair": sel.claimable_pairs(
             user, dataset_id=f["dataset_id"], domain=f["domain"]

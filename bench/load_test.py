@@ -6,12 +6,14 @@ results): annotators' queue, reviewers' triage list and the REST API, over loopb
 Reuses (or builds) the audit bench database `rationale_bench_audit` (bench/audit_pages.py),
 creates the users, starts gunicorn with production settings (plain HTTP on loopback), logs
 every user in through the login form, then has each user loop over the three kinds of request
-for --seconds. Prints requests/s, p50, p95, p99 per kind and the error count."""
+for --seconds, waiting --think seconds on average between requests as a person reading the
+page would (--think 0 measures saturation instead). Prints requests/s, p50, p95, p99 per kind and the error count."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -51,9 +53,16 @@ def prepare(users: int) -> list[str]:
     call_command("migrate", verbosity=0)
     if not MatchResult.objects.exists():
         audit_pages.load(22116, 20)
-    call_command("collectstatic", "--noinput", verbosity=0)
+    # with the server's (production) settings: the manifest storage needs its manifest
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                   cwd=ROOT, env=SERVER_ENV, check=True)
     roles_ensure()
     dataset = Dataset.objects.get(name="bench")
+    # Annotators with work to do: a second, open checklist slot per pair (the imported
+    # checklists fill slot 0). With no open slot left anywhere, the queue's next-pair query
+    # scans every pair (about 45 ms at 22,116 pairs) before it finds none.
+    dataset.checklists_per_pair = 2
+    dataset.save(update_fields=["checklists_per_pair"])
     names = [f"load{i}" for i in range(users)]
     for name in names:
         user = user_ensure(username=name, password=PASSWORD, role=ANNOTATOR, datasets=[dataset])
@@ -94,7 +103,9 @@ def critic_names(client: httpx.Client) -> list[str]:
     return [row["critic"] for row in figures]
 
 
-def user_loop(client: httpx.Client, critics: list[str], until: float, seen: dict, lock) -> None:
+def user_loop(client: httpx.Client, critics: list[str], until: float, seen: dict, lock,
+              think: float) -> None:
+    rng = random.Random(id(client))
     i = 0
     while time.monotonic() < until:
         critic = critics[i % len(critics)]
@@ -109,6 +120,8 @@ def user_loop(client: httpx.Client, critics: list[str], until: float, seen: dict
             with lock:
                 seen[kind].append((time.perf_counter() - start) * 1000)
                 seen["errors"] += 0 if ok else 1
+            if think:  # a person reads the page before the next click
+                time.sleep(rng.uniform(0.5 * think, 1.5 * think))
         i += 1
 
 
@@ -122,6 +135,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds a user waits between requests (0: none)")
     args = parser.parse_args()
     names = prepare(args.users)
     proc, url = start_gunicorn(args.workers, args.threads)
@@ -130,7 +145,7 @@ def main() -> None:
         critics = critic_names(clients[0])
         seen, lock = {"queue": [], "triage": [], "api": [], "errors": 0}, threading.Lock()
         until = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=user_loop, args=(c, critics, until, seen, lock))
+        threads = [threading.Thread(target=user_loop, args=(c, critics, until, seen, lock, args.think))
                    for c in clients]
         started = time.monotonic()
         for t in threads:
@@ -143,7 +158,7 @@ def main() -> None:
         proc.wait()
     total = sum(len(seen[k]) for k in ("queue", "triage", "api"))
     print(f"{args.users} users, {elapsed:.0f} s, gunicorn {args.workers}x{args.threads} gthread, "
-          f"PostgreSQL: {total} requests ({total / elapsed:.0f}/s), {seen['errors']} errors")
+          f"think {args.think}s, PostgreSQL: {total} requests ({total / elapsed:.0f}/s), {seen['errors']} errors")
     for kind in ("queue", "triage", "api"):
         values = seen[kind]
         print(f"  {kind:<7} n={len(values):<6} p50={percentile(values, 50):6.0f} ms  "

@@ -107,3 +107,12 @@ def pytest_collection_modifyitems(items):
     """Browser tests last: Playwright's sync API keeps an event loop running in the main
     thread for the rest of the session, which `asyncio.run` in later tests would trip on."""
     items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (cached counts, throttles, figures)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
