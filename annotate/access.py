@@ -61,7 +61,8 @@ def get_checklist(user, checklist_id: int, *, review: bool = False) -> Checklist
     """
     checklist = (
         Checklist.objects.select_related("pair__dataset", "current", "owner")
-        .filter(pk=checklist_id, pair__dataset__in=visible_datasets(user)).first()
+        .filter(pk=checklist_id, pair__dataset__in=visible_datasets(user))
+        .first()
     )
     if checklist is None:
         raise Http404("No such checklist.")

@@ -1,9 +1,10 @@
 """REST API for datasets, pairs and exports. Same selectors as the HTML views."""
 
+from django.db import DatabaseError
+from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from django.db import DatabaseError
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -13,13 +14,11 @@ from rest_framework.views import APIView
 
 from annotate.access import get_dataset, visible_datasets
 from annotate.exports import iter_csv, iter_rationalerm
-from django.db.models import Prefetch
-
 from annotate.models import Checklist, Dataset, Pair
-from metajudge.models import Judgment
 from annotate.selectors import datasets_with_counts
 from annotate.services.imports import import_pairs
 from annotate.uploads import UploadRefused, open_upload
+from metajudge.models import Judgment
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -29,8 +28,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dataset
-        fields = ["id", "name", "description", "n_pairs", "n_checklists", "n_critics",
-                  "created_at"]
+        fields = ["id", "name", "description", "n_pairs", "n_checklists", "n_critics", "created_at"]
 
 
 class JudgmentSerializer(serializers.Serializer):
@@ -47,9 +45,21 @@ class PairSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Pair
-        fields = ["id", "external_id", "dataset", "domain", "language", "context",
-                  "response_1", "response_2", "preference", "preference_strength",
-                  "human_reasons", "human_checklist", "judgments"]
+        fields = [
+            "id",
+            "external_id",
+            "dataset",
+            "domain",
+            "language",
+            "context",
+            "response_1",
+            "response_2",
+            "preference",
+            "preference_strength",
+            "human_reasons",
+            "human_checklist",
+            "judgments",
+        ]
 
     def get_human_checklist(self, pair) -> list[str]:
         for checklist in pair.checklists.all():
@@ -104,12 +114,22 @@ class PairList(generics.ListAPIView):
             qs = qs.filter(judgments__critic__name=params["critic"])
         # Only the columns the serializer shows: a judgment's generated text can be long.
         judgments = Judgment.objects.select_related("critic").only(
-            "pair_id", "label", "atoms", "source", "critic__name")
-        checklists = Checklist.objects.filter(slot=0).select_related("current").only(
-            "pair_id", "slot", "current__atoms")
-        return qs.select_related("dataset").prefetch_related(
-            Prefetch("checklists", queryset=checklists), Prefetch("judgments", queryset=judgments)
-        ).defer("raw_json").order_by("dataset_id", "position", "id")
+            "pair_id", "label", "atoms", "source", "critic__name"
+        )
+        checklists = (
+            Checklist.objects.filter(slot=0)
+            .select_related("current")
+            .only("pair_id", "slot", "current__atoms")
+        )
+        return (
+            qs.select_related("dataset")
+            .prefetch_related(
+                Prefetch("checklists", queryset=checklists),
+                Prefetch("judgments", queryset=judgments),
+            )
+            .defer("raw_json")
+            .order_by("dataset_id", "position", "id")
+        )
 
 
 class ExportView(APIView):
@@ -121,7 +141,10 @@ class ExportView(APIView):
             OpenApiParameter("domain", str),
             OpenApiParameter("critic", str),
         ],
-        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR},
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request, name: str):
         dataset = get_dataset(request.user, name)
@@ -147,7 +170,9 @@ class ImportView(APIView):
 
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer}, responses={200: OpenApiTypes.OBJECT}
+    )
     def post(self, request, name: str):
         if not request.user.is_superuser:
             raise PermissionDenied("Only superusers import data.")
@@ -156,14 +181,22 @@ class ImportView(APIView):
         upload = form.validated_data["file"]
         try:
             stream = open_upload(upload.name, upload.file, upload.size)
-            report = import_pairs(stream=stream, dataset_name=name, strict=form.validated_data["strict"])
+            report = import_pairs(
+                stream=stream, dataset_name=name, strict=form.validated_data["strict"]
+            )
         except UploadRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         except (EOFError, OSError) as exc:  # a gzip stream that is cut or corrupt
-            return Response({"detail": f"unreadable upload: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": f"unreadable upload: {exc}"}, status=status.HTTP_400_BAD_REQUEST
+            )
         except DatabaseError:
             return Response({"detail": "database unavailable; nothing was written"}, status=503)
-        body = {"created": report.created, "duplicates": report.duplicates,
-                "rejected": [{"line": n, "reason": r} for n, r in report.rejected],
-                "rejected_count": report.rejected_count, "written": report.written}
+        body = {
+            "created": report.created,
+            "duplicates": report.duplicates,
+            "rejected": [{"line": n, "reason": r} for n, r in report.rejected],
+            "rejected_count": report.rejected_count,
+            "written": report.written,
+        }
         return Response(body, status=200 if report.written else 422)

@@ -23,11 +23,23 @@ def export_pairs(dataset: Dataset, *, domain: str = "", critic: str = ""):
         pairs = pairs.filter(domain=domain)
     if critic:
         pairs = pairs.filter(judgments__critic__name=critic)
-    return pairs.order_by("position", "id").annotate(
-        human_atoms=Subquery(slot0.values("current__atoms")[:1]),
-        human_revision=Subquery(slot0.values("current__number")[:1]),
-    ).values_list("id", "raw_json", "human_atoms", "human_revision", "external_id", "domain",
-                  "language", "preference")
+    return (
+        pairs.order_by("position", "id")
+        .annotate(
+            human_atoms=Subquery(slot0.values("current__atoms")[:1]),
+            human_revision=Subquery(slot0.values("current__number")[:1]),
+        )
+        .values_list(
+            "id",
+            "raw_json",
+            "human_atoms",
+            "human_revision",
+            "external_id",
+            "domain",
+            "language",
+            "preference",
+        )
+    )
 
 
 def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
@@ -90,8 +102,10 @@ def iter_rationalerm(dataset: Dataset, *, domain: str = "", critic: str = "") ->
 
 def iter_csv(dataset: Dataset, *, domain: str = "", critic: str = "") -> Iterator[str]:
     critics = list(
-        Critic.objects.filter(judgments__pair__dataset=dataset).distinct()
-        .order_by("name").values_list("name", flat=True)
+        Critic.objects.filter(judgments__pair__dataset=dataset)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
     )
     if critic:
         critics = [c for c in critics if c == critic]

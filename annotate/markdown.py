@@ -19,12 +19,42 @@ from pygments.util import ClassNotFound
 
 _FORMATTER = HtmlFormatter(nowrap=True)
 TAGS = {
-    "p", "br", "hr", "em", "strong", "del", "code", "pre", "span", "blockquote", "a",
-    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th",
+    "p",
+    "br",
+    "hr",
+    "em",
+    "strong",
+    "del",
+    "code",
+    "pre",
+    "span",
+    "blockquote",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
     "td",
 }
-ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "code": {"class"}, "pre": {"class"},
-              "ol": {"start"}, "th": {"style"}, "td": {"style"}}
+ATTRIBUTES = {
+    "a": {"href", "title"},
+    "span": {"class"},
+    "code": {"class"},
+    "pre": {"class"},
+    "ol": {"start"},
+    "th": {"style"},
+    "td": {"style"},
+}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -39,19 +69,21 @@ def _highlight(code: str, lang: str, _attrs) -> str:
     return f'<pre class="highlight"><code class="language-{lexer.aliases[0]}">{body}</code></pre>'
 
 
-_MD = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
-                              "highlight": _highlight})
-    .enable(["table", "strikethrough"])
-)
+_MD = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False, "highlight": _highlight}
+).enable(["table", "strikethrough"])
 
 
 @lru_cache(maxsize=1024)
 def render_markdown(text: str) -> SafeString:
     html = _MD.render(text or "")
     clean = nh3.clean(
-        html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
-        link_rel="nofollow noopener noreferrer", strip_comments=True,
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
         filter_style_properties={"text-align"},
     )
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 above

@@ -78,7 +78,10 @@ class Checklist(models.Model):
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="checklists")
     slot = models.PositiveSmallIntegerField(default=0)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="checklists",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
@@ -97,7 +100,8 @@ class Checklist(models.Model):
             models.UniqueConstraint(fields=["pair", "slot"], name="checklist_unique_slot"),
             # An annotator holds at most one slot per pair: k checklists stay independent.
             models.UniqueConstraint(
-                fields=["pair", "owner"], condition=models.Q(owner__isnull=False),
+                fields=["pair", "owner"],
+                condition=models.Q(owner__isnull=False),
                 name="checklist_one_slot_per_owner",
             ),
         ]

@@ -9,11 +9,24 @@ from dataclasses import dataclass, field
 HUMAN_KEY = "human-checklist"
 CRITIC_SUFFIXES = ("-checklist", "-label", "-generated_text")
 _SIDE_WORDS = {
-    "1": 1, "a": 1, "response 1": 1, "response a": 1, "response_1": 1, "response_a": 1,
-    "response1": 1, "responsea": 1,
-    "2": 2, "b": 2, "response 2": 2, "response b": 2, "response_2": 2, "response_b": 2,
-    "response2": 2, "responseb": 2,
-    "tie": 0, "0": 0,
+    "1": 1,
+    "a": 1,
+    "response 1": 1,
+    "response a": 1,
+    "response_1": 1,
+    "response_a": 1,
+    "response1": 1,
+    "responsea": 1,
+    "2": 2,
+    "b": 2,
+    "response 2": 2,
+    "response b": 2,
+    "response_2": 2,
+    "response_b": 2,
+    "response2": 2,
+    "responseb": 2,
+    "tie": 0,
+    "0": 0,
 }
 
 
@@ -225,11 +238,16 @@ def normalize(obj: object, line: str) -> Record:
     if fmt == "ralign" and preference is None:
         raise RecordError("missing field 'gt_label'")
     return Record(
-        key=key, external_id=external_id, source_format=fmt,
+        key=key,
+        external_id=external_id,
+        source_format=fmt,
         domain=_text(obj, "domain", required=False)[:64],
         language=_text(obj, "language", required=False)[:64],
-        context=context, response_1=r1, response_2=r2,
-        preference=preference, preference_strength=strength,
+        context=context,
+        response_1=r1,
+        response_2=r2,
+        preference=preference,
+        preference_strength=strength,
         human_reasons=_reasons(obj),
         golden_judgment=_text(obj, "gt_judgment", required=False),
         human_atoms=_atoms(obj, HUMAN_KEY) if fmt == "rationalerm" else None,

@@ -51,19 +51,34 @@ def datasets_with_counts_cached(user, seconds: int = 15) -> list[Dataset]:
 def datasets_with_counts(user) -> QuerySet[Dataset]:
     """One query: the datasets a user sees, with pair, checklist and critic counts."""
     pairs = (
-        Pair.objects.filter(dataset=OuterRef("pk")).order_by().values("dataset")
-        .annotate(n=Count("pk")).values("n")
+        Pair.objects.filter(dataset=OuterRef("pk"))
+        .order_by()
+        .values("dataset")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     checked = (
         Checklist.objects.filter(pair__dataset=OuterRef("pk"), slot=0, current__isnull=False)
-        .order_by().values("pair__dataset").annotate(n=Count("pk")).values("n")
+        .order_by()
+        .values("pair__dataset")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     # Critics with at least one judgment here: an EXISTS probe per critic on the (critic, pair)
     # index, instead of a distinct count over every judgment of the dataset.
     critics = (
-        Critic.objects.filter(Exists(Judgment.objects.filter(
-            critic=OuterRef("pk"), pair__dataset=OuterRef(OuterRef("pk")))))
-        .order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
+        Critic.objects.filter(
+            Exists(
+                Judgment.objects.filter(
+                    critic=OuterRef("pk"), pair__dataset=OuterRef(OuterRef("pk"))
+                )
+            )
+        )
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return visible_datasets(user).annotate(
         n_pairs=Coalesce(Subquery(pairs, output_field=IntegerField()), Value(0)),
@@ -74,7 +89,9 @@ def datasets_with_counts(user) -> QuerySet[Dataset]:
 
 def domain_counts(dataset: Dataset) -> list[tuple[str, int]]:
     return list(
-        Pair.objects.filter(dataset=dataset).values_list("domain").annotate(n=Count("pk"))
+        Pair.objects.filter(dataset=dataset)
+        .values_list("domain")
+        .annotate(n=Count("pk"))
         .order_by("domain")
     )
 
@@ -106,8 +123,9 @@ def free_slot_q(now=None, prefix: str = "") -> Q:
     now = now or timezone.now()
     unfinished = Q(**{f"{prefix}status__in": [Checklist.Status.TODO, Checklist.Status.IN_PROGRESS]})
     unheld = Q(**{f"{prefix}owner__isnull": True}) | Q(**{f"{prefix}claim_expires_at__lt": now})
-    orphan_sent_back = Q(**{f"{prefix}status": Checklist.Status.SENT_BACK,
-                            f"{prefix}owner__isnull": True})
+    orphan_sent_back = Q(
+        **{f"{prefix}status": Checklist.Status.SENT_BACK, f"{prefix}owner__isnull": True}
+    )
     return (unfinished & unheld) | orphan_sent_back
 
 
@@ -121,7 +139,11 @@ def claimable_pairs(user, *, dataset_id: int | None = None, domain: str = "") ->
         Checklist.objects.filter(
             pair=OuterRef("pk"), slot__lt=OuterRef("dataset__checklists_per_pair")
         )
-        .exclude(free_slot_q()).order_by().values("pair").annotate(n=Count("pk")).values("n")
+        .exclude(free_slot_q())
+        .order_by()
+        .values("pair")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     qs = (
         Pair.objects.filter(dataset__in=annotatable_datasets(user))
@@ -148,8 +170,10 @@ def my_checklists(
         qs = qs.filter(pair__domain=domain)
     # Open work first (sent back, then in progress, then to do), then the most recent.
     order = Case(
-        When(status="sent_back", then=0), When(status="in_progress", then=1),
-        When(status="todo", then=2), default=3,
+        When(status="sent_back", then=0),
+        When(status="in_progress", then=1),
+        When(status="todo", then=2),
+        default=3,
     )
     return qs.order_by(order, "-updated_at", "-id")
 
@@ -171,19 +195,26 @@ def my_progress(user, *, days: int = 7) -> dict:
     start = since.date()
     rows = dict(
         Checklist.objects.filter(owner=user, submitted_at__date__gte=start)
-        .annotate(day=TruncDate("submitted_at")).order_by().values("day")
-        .annotate(n=Count("pk")).values_list("day", "n")
+        .annotate(day=TruncDate("submitted_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
     )
-    per_day = [(start + timedelta(days=i), rows.get(start + timedelta(days=i), 0))
-               for i in range(days)]
+    per_day = [
+        (start + timedelta(days=i), rows.get(start + timedelta(days=i), 0)) for i in range(days)
+    ]
     peak = max((n for _, n in per_day), default=0) or 1
     return {**totals, "per_day": [(d, n, round(100 * n / peak)) for d, n in per_day]}
 
 
 def queue_domains(user) -> list[str]:
     return list(
-        Pair.objects.filter(dataset__in=annotatable_datasets(user)).exclude(domain="")
-        .order_by("domain").values_list("domain", flat=True).distinct()
+        Pair.objects.filter(dataset__in=annotatable_datasets(user))
+        .exclude(domain="")
+        .order_by("domain")
+        .values_list("domain", flat=True)
+        .distinct()
     )
 
 
@@ -210,7 +241,8 @@ def pair_checklists(pair: Pair) -> QuerySet[Checklist]:
 
 def review_queue(user, *, dataset_id: int | None = None) -> QuerySet[Checklist]:
     qs = Checklist.objects.filter(
-        status=Checklist.Status.SUBMITTED, owner__isnull=False,
+        status=Checklist.Status.SUBMITTED,
+        owner__isnull=False,
         pair__dataset__in=visible_datasets(user),
     ).select_related("pair__dataset", "owner", "current")
     if dataset_id:
@@ -219,9 +251,11 @@ def review_queue(user, *, dataset_id: int | None = None) -> QuerySet[Checklist]:
 
 
 def recently_reviewed(user, *, limit: int = 20) -> QuerySet[Review]:
-    return Review.objects.filter(reviewer=user).select_related(
-        "checklist__pair__dataset", "checklist__owner"
-    ).order_by("-created_at")[:limit]
+    return (
+        Review.objects.filter(reviewer=user)
+        .select_related("checklist__pair__dataset", "checklist__owner")
+        .order_by("-created_at")[:limit]
+    )
 
 
 def atom_diff(old: list[str], new: list[str]) -> list[dict]:
@@ -255,7 +289,9 @@ def _directed_recall(human: tuple[str, ...], other: tuple[str, ...]) -> float | 
 
     text = match_answer(list(human), list(other))
     score = score_sample(
-        text, len(human), len(other),
+        text,
+        len(human),
+        len(other),
         max_checklist_len=getattr(settings, "METAJUDGE_MAX_CHECKLIST_LEN", 10),
         precision_cap=getattr(settings, "METAJUDGE_PRECISION_CAP", 5),
     )
@@ -266,7 +302,7 @@ def pair_agreement(checklists: list[list[str]]) -> float | None:
     """Mean over checklist pairs of (recall a->b + recall b->a) / 2 (None: unscorable)."""
     values = []
     for i, a in enumerate(checklists):
-        for b in checklists[i + 1:]:
+        for b in checklists[i + 1 :]:
             ab, ba = _directed_recall(tuple(a), tuple(b)), _directed_recall(tuple(b), tuple(a))
             if ab is not None and ba is not None:
                 values.append((ab + ba) / 2)
@@ -282,7 +318,9 @@ def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
     rows = (
         Checklist.objects.filter(
             pair__dataset=dataset, status__in=AGREEMENT_STATUSES, current__isnull=False
-        ).order_by("pair_id", "slot").values_list("pair_id", "current__atoms")
+        )
+        .order_by("pair_id", "slot")
+        .values_list("pair_id", "current__atoms")
     )
     by_pair: dict[int, list[list[str]]] = {}
     for pair_id, atoms in rows:

@@ -17,7 +17,8 @@ urlpatterns = [
     path("checklists/<int:checklist_id>/review/", views.review_view, name="review_checklist"),
     path(
         "checklists/<int:checklist_id>/suggestions/<int:suggestion_id>/",
-        views.suggestion_view, name="suggestion",
+        views.suggestion_view,
+        name="suggestion",
     ),
     path("review/", views.review_queue, name="review"),
     path("agreement/", views.agreement, name="agreement"),

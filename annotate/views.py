@@ -22,8 +22,13 @@ from annotate.services.checklists import (
 from annotate.services.reviews import checklist_review
 from annotate.services.suggestions import suggestion_decide
 
-STATUS_CHOICES = [("", "Any"), ("todo", "To do"), ("in_progress", "In progress"),
-                  ("submitted", "Submitted"), ("sent_back", "Sent back")]
+STATUS_CHOICES = [
+    ("", "Any"),
+    ("todo", "To do"),
+    ("in_progress", "In progress"),
+    ("submitted", "Submitted"),
+    ("sent_back", "Sent back"),
+]
 
 
 def home(request):
@@ -58,7 +63,8 @@ def index(request):
         "progress": sel.my_progress(user),
         "domains": sel.queue_domains(user),
         "my_datasets": sel.annotatable_datasets(user),
-        "filters": f, "status_choices": STATUS_CHOICES,
+        "filters": f,
+        "status_choices": STATUS_CHOICES,
     }
     return _page(request, "annotate/index.html", "queue", context)
 
@@ -93,12 +99,15 @@ def claim_pair(request, pair_id: int):
 
 def _workspace(request, pair, checklist, *, status: int = 200, region: str = "workspace"):
     editable = bool(
-        checklist and checklist.owner_id == request.user.pk
+        checklist
+        and checklist.owner_id == request.user.pk
         and checklist.status in Checklist.EDITABLE_STATUSES
     )
     atoms = checklist.atoms if checklist else []
     context = {
-        "pair": pair, "checklist": checklist, "editable": editable,
+        "pair": pair,
+        "checklist": checklist,
+        "editable": editable,
         "atoms": [(a, atom_hints(a)) for a in atoms],
         "suggestions": sel.open_suggestions(checklist) if editable else [],
         "review": sel.latest_review(checklist) if checklist else None,
@@ -127,15 +136,21 @@ def _edit_args(request, checklist) -> dict:
     if "version" not in request.POST:
         return {"atoms": checklist.atoms, "version": checklist.version}
     version = request.POST["version"]
-    return {"atoms": request.POST.getlist("atom"),
-            "version": int(version) if version.isdigit() else -1}
+    return {
+        "atoms": request.POST.getlist("atom"),
+        "version": int(version) if version.isdigit() else -1,
+    }
 
 
 def _conflict(request, exc: ChecklistConflict):
     current = exc.checklist
-    context = {"checklist": current, "mine": exc.mine, "theirs": current.atoms,
-               "diff": sel.atom_diff(current.atoms, exc.mine),
-               "author": current.current.author if current.current_id else None}
+    context = {
+        "checklist": current,
+        "mine": exc.mine,
+        "theirs": current.atoms,
+        "diff": sel.atom_diff(current.atoms, exc.mine),
+        "author": current.current.author if current.current_id else None,
+    }
     response = render(request, "annotate/pair.html#conflict", context, status=409)
     return reswap(retarget(response, "#conflict"), "outerHTML") if request.htmx else response
 
@@ -149,15 +164,17 @@ def _status(request, checklist, message: str, *, status: int = 200, ok: bool = F
 def checklist_save_view(request, checklist_id: int):
     checklist = get_checklist(request.user, checklist_id)
     try:
-        result = checklist_save(checklist_id=checklist.pk, user=request.user,
-                                **_edit_args(request, checklist))
+        result = checklist_save(
+            checklist_id=checklist.pk, user=request.user, **_edit_args(request, checklist)
+        )
     except ChecklistConflict as exc:
         return _conflict(request, exc)
     except ClaimLost as exc:
         return _status(request, checklist, str(exc), status=403)
     except (ValidationError, PermissionDenied) as exc:
-        return _status(request, checklist, " ".join(getattr(exc, "messages", [str(exc)])),
-                       status=422)
+        return _status(
+            request, checklist, " ".join(getattr(exc, "messages", [str(exc)])), status=422
+        )
     if not request.htmx:
         messages.success(request, f"Saved revision {result.checklist.version}.")
         return redirect("annotate:checklist", checklist.pk)
@@ -184,15 +201,19 @@ def suggestion_view(request, checklist_id: int, suggestion_id: int):
     checklist = get_checklist(request.user, checklist_id)
     try:
         result = suggestion_decide(
-            suggestion_id=suggestion_id, checklist_id=checklist.pk, user=request.user,
-            accept=request.POST.get("action") == "accept", text=request.POST.get("text", ""),
+            suggestion_id=suggestion_id,
+            checklist_id=checklist.pk,
+            user=request.user,
+            accept=request.POST.get("action") == "accept",
+            text=request.POST.get("text", ""),
             **_edit_args(request, checklist),
         )
     except ChecklistConflict as exc:
         return _conflict(request, exc)
     except (ValidationError, PermissionDenied) as exc:
-        return _status(request, checklist, " ".join(getattr(exc, "messages", [str(exc)])),
-                       status=422)
+        return _status(
+            request, checklist, " ".join(getattr(exc, "messages", [str(exc)])), status=422
+        )
     if not request.htmx:
         return redirect("annotate:checklist", checklist.pk)
     return _workspace(request, checklist.pair, result.checklist, region="workspace")
@@ -201,10 +222,15 @@ def suggestion_view(request, checklist_id: int, suggestion_id: int):
 @require_GET
 def checklist_history(request, checklist_id: int):
     checklist = get_checklist(request.user, checklist_id)
-    can_restore = (checklist.owner_id == request.user.pk
-                   and checklist.status in Checklist.EDITABLE_STATUSES)
-    context = {"checklist": checklist, "pair": checklist.pair, "can_restore": can_restore,
-               "revisions": sel.revisions_of(checklist)}
+    can_restore = (
+        checklist.owner_id == request.user.pk and checklist.status in Checklist.EDITABLE_STATUSES
+    )
+    context = {
+        "checklist": checklist,
+        "pair": checklist.pair,
+        "can_restore": can_restore,
+        "revisions": sel.revisions_of(checklist),
+    }
     return _page(request, "annotate/history.html", "history", context)
 
 
@@ -215,9 +241,14 @@ def checklist_diff(request, checklist_id: int):
     new_n = _int(request.GET.get("b"), checklist.version)
     old_n = _int(request.GET.get("a"), new_n - 1)
     old, new = revisions.get(old_n), revisions.get(new_n)
-    context = {"checklist": checklist, "pair": checklist.pair, "old": old, "new": new,
-               "diff": sel.atom_diff(old.atoms if old else [], new.atoms if new else []),
-               "revisions": list(revisions.values())}
+    context = {
+        "checklist": checklist,
+        "pair": checklist.pair,
+        "old": old,
+        "new": new,
+        "diff": sel.atom_diff(old.atoms if old else [], new.atoms if new else []),
+        "revisions": list(revisions.values()),
+    }
     return _page(request, "annotate/history.html", "diff", context)
 
 
@@ -230,8 +261,12 @@ def checklist_restore_view(request, checklist_id: int):
     checklist = get_checklist(request.user, checklist_id)
     number = _int(request.POST.get("number"), 0)
     try:
-        checklist_restore(checklist_id=checklist.pk, user=request.user, number=number,
-                          version=_int(request.POST.get("version"), -1))
+        checklist_restore(
+            checklist_id=checklist.pk,
+            user=request.user,
+            number=number,
+            version=_int(request.POST.get("version"), -1),
+        )
     except ChecklistConflict:
         messages.error(request, "The checklist changed meanwhile; look again before restoring.")
         return redirect("annotate:history", checklist.pk)
@@ -247,9 +282,12 @@ def review_queue(request):
     if not has_role(request.user, REVIEWER):
         raise PermissionDenied("Only reviewers may review checklists.")
     f = _filters(request)
-    context = {"queue": sel.review_queue(request.user, dataset_id=f["dataset_id"])[:100],
-               "recent": sel.recently_reviewed(request.user),
-               "datasets": sel.datasets_with_counts(request.user), "filters": f}
+    context = {
+        "queue": sel.review_queue(request.user, dataset_id=f["dataset_id"])[:100],
+        "recent": sel.recently_reviewed(request.user),
+        "datasets": sel.datasets_with_counts(request.user),
+        "filters": f,
+    }
     return _page(request, "annotate/review.html", "review_queue", context)
 
 
@@ -257,9 +295,12 @@ def review_queue(request):
 def review_view(request, checklist_id: int):
     checklist = get_checklist(request.user, checklist_id, review=True)
     try:
-        checklist_review(checklist_id=checklist.pk, reviewer=request.user,
-                         verdict=request.POST.get("verdict", ""),
-                         comment=request.POST.get("comment", ""))
+        checklist_review(
+            checklist_id=checklist.pk,
+            reviewer=request.user,
+            verdict=request.POST.get("verdict", ""),
+            comment=request.POST.get("comment", ""),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("annotate:checklist", checklist.pk)

@@ -52,25 +52,44 @@ def load_pairs(n_pairs: int):
 
     dataset = Dataset.objects.create(name="bench")
     for start in range(0, n_pairs, BATCH):
-        pairs = Pair.objects.bulk_create([
-            Pair(dataset=dataset, key=f"k{i}", external_id=f"hs3-{i}", position=i + 1,
-                 domain=DOMAINS[i % 4], language=LANGUAGES[i % len(LANGUAGES)],
-                 context=[{"role": "user", "content": f"Question {i}: sort these numbers."}],
-                 response_1=f"**Answer {i}.1**\n\n- sorted\n- explained\n" * 8,
-                 response_2=f"Answer {i}.2 with a shorter reply.\n" * 6,
-                 preference=1 + i % 2, preference_strength=-2 if i % 2 == 0 else 2,
-                 source_format="rationalerm", raw_json="{}")
-            for i in range(start, min(start + BATCH, n_pairs))
-        ])
+        pairs = Pair.objects.bulk_create(
+            [
+                Pair(
+                    dataset=dataset,
+                    key=f"k{i}",
+                    external_id=f"hs3-{i}",
+                    position=i + 1,
+                    domain=DOMAINS[i % 4],
+                    language=LANGUAGES[i % len(LANGUAGES)],
+                    context=[{"role": "user", "content": f"Question {i}: sort these numbers."}],
+                    response_1=f"**Answer {i}.1**\n\n- sorted\n- explained\n" * 8,
+                    response_2=f"Answer {i}.2 with a shorter reply.\n" * 6,
+                    preference=1 + i % 2,
+                    preference_strength=-2 if i % 2 == 0 else 2,
+                    source_format="rationalerm",
+                    raw_json="{}",
+                )
+                for i in range(start, min(start + BATCH, n_pairs))
+            ]
+        )
         slots = [(p, 0) for p in pairs] + [(p, 1) for p in pairs if p.position % 10 == 0]
         checklists = Checklist.objects.bulk_create(
-            [Checklist(pair=p, slot=slot, status="submitted", version=1) for p, slot in slots])
-        revisions = ChecklistRevision.objects.bulk_create([
-            ChecklistRevision(checklist=c, number=1, source="import", atoms=[
-                f"Response {1 + k % 2} handles point {k + c.slot} of item {c.pair_id}."
-                for k in range(4)])
-            for c in checklists
-        ])
+            [Checklist(pair=p, slot=slot, status="submitted", version=1) for p, slot in slots]
+        )
+        revisions = ChecklistRevision.objects.bulk_create(
+            [
+                ChecklistRevision(
+                    checklist=c,
+                    number=1,
+                    source="import",
+                    atoms=[
+                        f"Response {1 + k % 2} handles point {k + c.slot} of item {c.pair_id}."
+                        for k in range(4)
+                    ],
+                )
+                for c in checklists
+            ]
+        )
         for c, r in zip(checklists, revisions, strict=True):
             c.current = r
         Checklist.objects.bulk_update(checklists, ["current"])
@@ -84,31 +103,41 @@ def load_critic(dataset, k: int, rng: random.Random) -> None:
     critic = Critic.objects.create(name=f"critic-{k:02d}")
     accuracy = 0.62 + 0.3 * rng.random()
     quality = rng.random()  # how often its reasons match the humans'
-    run = MatchRun.objects.create(dataset=dataset, critic=critic, matcher="offline",
-                                  judge_model="offline", state="done")
-    revision = dict(Checklist.objects.filter(pair__dataset=dataset, slot=0)
-                    .values_list("pair_id", "current_id"))
+    run = MatchRun.objects.create(
+        dataset=dataset, critic=critic, matcher="offline", judge_model="offline", state="done"
+    )
+    revision = dict(
+        Checklist.objects.filter(pair__dataset=dataset, slot=0).values_list("pair_id", "current_id")
+    )
     pairs = list(dataset.pairs.order_by("pk").values_list("pk", "preference"))
     for start in range(0, len(pairs), BATCH):
-        chunk = pairs[start:start + BATCH]
-        judgments = Judgment.objects.bulk_create([
-            Judgment(pair_id=pk, critic=critic,
-                     label=pref if rng.random() < accuracy else 3 - pref,
-                     atoms=[f"Response A handles point {m} well." for m in range(4)],
-                     generated_text="Thinking it over.\n- " + "\n- ".join(
-                         f"Response A handles point {m} well." for m in range(4)))
-            for pk, pref in chunk
-        ])
-        MatchResult.objects.bulk_create([
-            fake_result(run, judgment, pref, revision[pk], quality, rng)
-            for judgment, (pk, pref) in zip(judgments, chunk, strict=True)
-        ])
+        chunk = pairs[start : start + BATCH]
+        judgments = Judgment.objects.bulk_create(
+            [
+                Judgment(
+                    pair_id=pk,
+                    critic=critic,
+                    label=pref if rng.random() < accuracy else 3 - pref,
+                    atoms=[f"Response A handles point {m} well." for m in range(4)],
+                    generated_text="Thinking it over.\n- "
+                    + "\n- ".join(f"Response A handles point {m} well." for m in range(4)),
+                )
+                for pk, pref in chunk
+            ]
+        )
+        MatchResult.objects.bulk_create(
+            [
+                fake_result(run, judgment, pref, revision[pk], quality, rng)
+                for judgment, (pk, pref) in zip(judgments, chunk, strict=True)
+            ]
+        )
     total = len(pairs)
     MatchRun.objects.filter(pk=run.pk).update(total=total, done_count=total)
 
 
-def fake_result(run, judgment, preference: int, revision_id: int, quality: float,
-                rng: random.Random):
+def fake_result(
+    run, judgment, preference: int, revision_id: int, quality: float, rng: random.Random
+):
     """A scored sample: four human atoms, each matched at a level drawn by the critic's quality."""
     from metajudge import scoring
     from metajudge.models import MatchResult
@@ -120,10 +149,18 @@ def fake_result(run, judgment, preference: int, revision_id: int, quality: float
     if status != "valid":
         metrics = dict.fromkeys(metrics)
     return MatchResult(
-        run=run, pair_id=judgment.pair_id, judgment=judgment, revision_id=revision_id,
-        status=status, stale=rng.random() < 0.01, label_correct=judgment.label == preference,
-        raw_text=scoring.render_answer(lines), lines=[list(x) for x in lines],
-        error="no score line" if status == "error" else "", **metrics)
+        run=run,
+        pair_id=judgment.pair_id,
+        judgment=judgment,
+        revision_id=revision_id,
+        status=status,
+        stale=rng.random() < 0.01,
+        label_correct=judgment.label == preference,
+        raw_text=scoring.render_answer(lines),
+        lines=[list(x) for x in lines],
+        error="no score line" if status == "error" else "",
+        **metrics,
+    )
 
 
 def load(n_pairs: int, n_critics: int) -> None:
@@ -134,8 +171,10 @@ def load(n_pairs: int, n_critics: int) -> None:
     dataset = load_pairs(n_pairs)
     for k in range(n_critics):
         load_critic(dataset, k, rng)
-        print(f"  critic {k + 1}/{n_critics} loaded ({time.perf_counter() - started:.0f} s)",
-              flush=True)
+        print(
+            f"  critic {k + 1}/{n_critics} loaded ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 
@@ -146,8 +185,12 @@ def reviewer():
     from annotate.services.accounts import roles_ensure, user_ensure
 
     roles_ensure()
-    return user_ensure(username="bench-rev", password="pw-bench-rev",
-                       role=REVIEWER, datasets=[Dataset.objects.get(name="bench")])
+    return user_ensure(
+        username="bench-rev",
+        password="pw-bench-rev",
+        role=REVIEWER,
+        datasets=[Dataset.objects.get(name="bench")],
+    )
 
 
 def measure(client, url, n: int, headers: dict, before=None) -> tuple[float, float, int]:
@@ -184,8 +227,10 @@ def touch(n_runs: int):
 
     from metajudge.models import MatchResult, MatchRun
 
-    ids = [MatchResult.objects.filter(run=run).values_list("pk", flat=True).first()
-           for run in MatchRun.objects.order_by("pk")[:n_runs]]
+    ids = [
+        MatchResult.objects.filter(run=run).values_list("pk", flat=True).first()
+        for run in MatchRun.objects.order_by("pk")[:n_runs]
+    ]
 
     def write():
         MatchResult.objects.filter(pk__in=ids).update(updated_at=timezone.now())
@@ -201,25 +246,40 @@ def pages() -> list[tuple[str, str, dict]]:
     run = MatchRun.objects.get(critic__name="critic-00")
     queue = spurious_queue(run, QueueFilters())
     depth = queue.count() // 2
-    deep = queue[depth:depth + 1].get()
+    deep = queue[depth : depth + 1].get()
     case = MatchResult.objects.filter(pk__in=queue.values("pk")[:1]).get()
     triage = "/audit/bench/triage/?critic=critic-00"
     fresh = {"HTTP_HX_TARGET": "figures", **hx}
     return [
         ("dashboard (full page)", "/audit/bench/", {}),
-        ("dashboard, a threshold not seen before (htmx)",
-         lambda i: f"/audit/bench/?threshold={0.5 + (i + 4) / 1000:.3f}", fresh),
-        ("dashboard figures (htmx, threshold 0.3)", "/audit/bench/?threshold=0.3",
-         {**hx, "HTTP_HX_TARGET": "figures"}),
-        ("breakdown by domain (htmx)", "/audit/bench/?by=domain",
-         {**hx, "HTTP_HX_TARGET": "breakdown"}),
-        ("breakdown by language (htmx)", "/audit/bench/?by=language",
-         {**hx, "HTTP_HX_TARGET": "breakdown"}),
+        (
+            "dashboard, a threshold not seen before (htmx)",
+            lambda i: f"/audit/bench/?threshold={0.5 + (i + 4) / 1000:.3f}",
+            fresh,
+        ),
+        (
+            "dashboard figures (htmx, threshold 0.3)",
+            "/audit/bench/?threshold=0.3",
+            {**hx, "HTTP_HX_TARGET": "figures"},
+        ),
+        (
+            "breakdown by domain (htmx)",
+            "/audit/bench/?by=domain",
+            {**hx, "HTTP_HX_TARGET": "breakdown"},
+        ),
+        (
+            "breakdown by language (htmx)",
+            "/audit/bench/?by=language",
+            {**hx, "HTTP_HX_TARGET": "breakdown"},
+        ),
         ("triage queue, first page", triage, {}),
         ("triage queue, domain=code, not reviewed", f"{triage}&domain=code&reviewed=no", {}),
         (f"triage queue, page after {depth:,} cases", f"{triage}&after={cursor_of(deep)}", {}),
-        ("triage queue (htmx fragment)", f"{triage}&threshold=0.4",
-         {**hx, "HTTP_HX_TARGET": "queue"}),
+        (
+            "triage queue (htmx fragment)",
+            f"{triage}&threshold=0.4",
+            {**hx, "HTTP_HX_TARGET": "queue"},
+        ),
         ("case page", f"/audit/cases/{case.pk}/?critic=critic-00", {}),
     ]
 
@@ -249,8 +309,10 @@ def main() -> None:
     setup_test_environment()
     client = Client()
     client.force_login(reviewer())
-    print(f"{MatchResult.objects.count():,} match results in PostgreSQL ({DB_NAME}); "
-          f"N={args.requests} per page")
+    print(
+        f"{MatchResult.objects.count():,} match results in PostgreSQL ({DB_NAME}); "
+        f"N={args.requests} per page"
+    )
     report(client, args.requests, args.critics)
 
 
@@ -264,6 +326,7 @@ def report(client, n: int, n_critics: int) -> None:
         for name, url, headers in pages()[:1] + pages()[3:5]:
             p50, p95, queries = measure(client, url, n, headers, touch(runs))
             print(f"{name:<48} {p50:>8.1f} {p95:>8.1f} {queries:>8}", flush=True)
+
 
 if __name__ == "__main__":
     main()

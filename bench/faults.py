@@ -32,8 +32,11 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 def restart_postgres() -> float:
     version = next(iter(os.listdir("/etc/postgresql")))
     start = time.perf_counter()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -53,12 +56,17 @@ def start_run(server_url: str, concurrency: int = 16):
     from metajudge.services import runs
     from metajudge.services.setup import endpoint_for, template_default
 
-    endpoint = endpoint_for(model=f"judge-{time.time()}", base_url=server_url,
-                            concurrency=concurrency)
-    return runs.run_start(dataset=Dataset.objects.get(name="faults"),
-                          critic=Critic.objects.get(name="critic1"), matcher="llm",
-                          endpoint=endpoint, template=template_default("metajudge"),
-                          concurrency=concurrency)
+    endpoint = endpoint_for(
+        model=f"judge-{time.time()}", base_url=server_url, concurrency=concurrency
+    )
+    return runs.run_start(
+        dataset=Dataset.objects.get(name="faults"),
+        critic=Critic.objects.get(name="critic1"),
+        matcher="llm",
+        endpoint=endpoint,
+        template=template_default("metajudge"),
+        concurrency=concurrency,
+    )
 
 
 def outcome(run_id: int) -> str:
@@ -69,10 +77,13 @@ def outcome(run_id: int) -> str:
     run = MatchRun.objects.get(pk=run_id)
     per_pair = MatchResult.objects.filter(run_id=run_id).values("pair_id").annotate(n=Count("pk"))
     dupes = sum(1 for row in per_pair if row["n"] != 1)
-    statuses = dict(MatchResult.objects.filter(run_id=run_id).values_list("status")
-                    .annotate(n=Count("pk")))
-    return (f"run {run.state}: {run.done_count}/{run.total} done, statuses {statuses}, "
-            f"pairs with other than one result: {dupes}")
+    statuses = dict(
+        MatchResult.objects.filter(run_id=run_id).values_list("status").annotate(n=Count("pk"))
+    )
+    return (
+        f"run {run.state}: {run.done_count}/{run.total} done, statuses {statuses}, "
+        f"pairs with other than one result: {dupes}"
+    )
 
 
 def wait_done(run_id: int, timeout: float = 900) -> float:
@@ -98,9 +109,15 @@ def drill_kill(args) -> None:
 
     load_pairs(args.samples)
     with LLMServer(latency=0.3) as server:
-        worker = Worker(REDIS_URL, concurrency=2, extra_env={
-            "METAJUDGE_CHUNK_SIZE": "64", "CELERY_VISIBILITY_TIMEOUT": "30",
-            "METAJUDGE_CLAIM_LEASE": "15"})
+        worker = Worker(
+            REDIS_URL,
+            concurrency=2,
+            extra_env={
+                "METAJUDGE_CHUNK_SIZE": "64",
+                "CELERY_VISIBILITY_TIMEOUT": "30",
+                "METAJUDGE_CLAIM_LEASE": "15",
+            },
+        )
         use_broker(REDIS_URL, worker.queue)
         run = start_run(server.base_url)
         for k in range(args.kills):
@@ -120,9 +137,14 @@ def drill_pg_restart(args) -> None:
 
     path = write_file(22116)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    proc = subprocess.Popen([sys.executable, "manage.py", "import_pairs", str(path),
-                             "--dataset", "big"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "import_pairs", str(path), "--dataset", "big"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4)
     took = restart_postgres()
     out, err = proc.communicate(timeout=300)
@@ -132,8 +154,10 @@ def drill_pg_restart(args) -> None:
     from django.db import connections
 
     connections.close_all()  # ours died with the restart too
-    print(f"import during a PostgreSQL restart ({took:.1f}s): exit {proc.returncode}; "
-          f"pairs written: {Pair.objects.filter(dataset__name='big').count()}")
+    print(
+        f"import during a PostgreSQL restart ({took:.1f}s): exit {proc.returncode}; "
+        f"pairs written: {Pair.objects.filter(dataset__name='big').count()}"
+    )
     print(f"  its message: {(err or out).strip().splitlines()[-1][:300]}")
     load_pairs(args.samples)
     with LLMServer(latency=0.2) as server, Worker(REDIS_URL, concurrency=2) as worker:

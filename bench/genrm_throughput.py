@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("DATABASE_URL", os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ra_bench_genrm"))
+os.environ.setdefault(
+    "DATABASE_URL",
+    os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ra_bench_genrm"),
+)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production")
@@ -46,15 +48,28 @@ def synthetic_dataset(n: int):
     from annotate.models import Dataset, Pair
 
     dataset, _ = Dataset.objects.get_or_create(name=f"bench-genrm-{n}")
-    demo = [json.loads(line) for line in
-            (ROOT / "annotate" / "demo" / "demo_pairs.jsonl").read_text().splitlines()]
-    Pair.objects.bulk_create([
-        Pair(dataset=dataset, key=f"p{i}", position=i, domain=r["domain"], context=r["context"],
-             response_1=f"{r['response1']}\n\n(variant {i})", response_2=r["response2"],
-             preference=1 if r["overall_preference"] < 0 else 2, source_format="rationalerm",
-             raw_json="{}")
-        for i, r in ((i, demo[i % len(demo)]) for i in range(n))
-    ], batch_size=1000)
+    demo = [
+        json.loads(line)
+        for line in (ROOT / "annotate" / "demo" / "demo_pairs.jsonl").read_text().splitlines()
+    ]
+    Pair.objects.bulk_create(
+        [
+            Pair(
+                dataset=dataset,
+                key=f"p{i}",
+                position=i,
+                domain=r["domain"],
+                context=r["context"],
+                response_1=f"{r['response1']}\n\n(variant {i})",
+                response_2=r["response2"],
+                preference=1 if r["overall_preference"] < 0 else 2,
+                source_format="rationalerm",
+                raw_json="{}",
+            )
+            for i, r in ((i, demo[i % len(demo)]) for i in range(n))
+        ],
+        batch_size=1000,
+    )
     return dataset
 
 
@@ -67,18 +82,22 @@ def run_once(dataset, server, concurrency: int, atoms_from: str, critic_name: st
     critic, _ = Critic.objects.get_or_create(name=critic_name)
     server.reset_stats()
     started = time.monotonic()
-    run = genrm.genrm_run_start(dataset=dataset, critic=critic, endpoint=endpoint,
-                                atoms_from=atoms_from, enqueue=False)
+    run = genrm.genrm_run_start(
+        dataset=dataset, critic=critic, endpoint=endpoint, atoms_from=atoms_from, enqueue=False
+    )
     for chunk in genrm.pending_chunks(run):
         genrm_chunk.process_chunk(run_id=run.pk, pair_ids=chunk, enqueue_chain=False)
     run = genrm.genrm_run_finalize(run_id=run.pk, enqueue_chain=False)
     elapsed = time.monotonic() - started
     stats = server.stats
     judged = Judgment.objects.filter(critic=critic, error="").exclude(atoms=[]).count()
-    print(f"atoms from {atoms_from:<8}: {run.total} pairs in {elapsed:.1f}s = "
-          f"{run.total / elapsed:.1f} pairs/s, {stats['requests'] / elapsed:.1f} calls/s, "
-          f"max in flight {stats['max_in_flight']}, {run.error_count} errors, "
-          f"{judged} judgments with atoms", flush=True)
+    print(
+        f"atoms from {atoms_from:<8}: {run.total} pairs in {elapsed:.1f}s = "
+        f"{run.total / elapsed:.1f} pairs/s, {stats['requests'] / elapsed:.1f} calls/s, "
+        f"max in flight {stats['max_in_flight']}, {run.error_count} errors, "
+        f"{judged} judgments with atoms",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -103,11 +122,15 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     dataset = synthetic_dataset(args.pairs)
     faults = _parse_faults(args.faults)
-    with LLMServer(responder=auto_responder, latency=args.latency, faults=faults,
-                   retry_after=0.2) as server:
-        print(f"{args.pairs} pairs, judge latency {args.latency * 1000:.0f} ms, concurrency "
-              f"{args.concurrency} (ceiling {args.concurrency / args.latency:.0f} calls/s), "
-              f"{os.cpu_count()} CPUs, {os.environ['DATABASE_URL'].split(':')[0]}", flush=True)
+    with LLMServer(
+        responder=auto_responder, latency=args.latency, faults=faults, retry_after=0.2
+    ) as server:
+        print(
+            f"{args.pairs} pairs, judge latency {args.latency * 1000:.0f} ms, concurrency "
+            f"{args.concurrency} (ceiling {args.concurrency / args.latency:.0f} calls/s), "
+            f"{os.cpu_count()} CPUs, {os.environ['DATABASE_URL'].split(':')[0]}",
+            flush=True,
+        )
         run_once(dataset, server, args.concurrency, "answer", "bench-genrm-list")
         run_once(dataset, server, args.concurrency, "atomizer", "bench-genrm-atomized")
 

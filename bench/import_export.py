@@ -28,9 +28,13 @@ def synthetic_record(i: int, rng: random.Random) -> dict:
     text = lambda n: " ".join(rng.choice(words) for _ in range(n))  # noqa: E731
     pref = rng.choice([-3, -2, -1, 1, 2, 3])
     return {
-        "id": f"hs3-{i:06d}", "domain": DOMAINS[i % 4], "language": "english",
+        "id": f"hs3-{i:06d}",
+        "domain": DOMAINS[i % 4],
+        "language": "english",
         "context": [{"role": "user", "content": text(40)}],
-        "response1": text(180), "response2": text(180), "overall_preference": pref,
+        "response1": text(180),
+        "response2": text(180),
+        "overall_preference": pref,
         "individual_preference": [{"score": pref, "reasoning": text(40)} for _ in range(3)],
         "human-checklist": [f"Response {1 + (k % 2)} {text(12)}" for k in range(4)],
         **{f"critic{c}-checklist": [f"Response A {text(12)}" for _ in range(4)] for c in (1, 2)},
@@ -73,10 +77,13 @@ def run_backend(kind: str, n: int) -> None:
             sink.truncate()
         sink.write(line)
     export_s = time.perf_counter() - start
-    print(f"{kind:<9} pairs={n:<6} file={size_mb:.0f}MB import={timings['import'][0]:.1f}s "
-          f"(created {timings['import'][1]}) re-import={timings['re-import'][0]:.1f}s "
-          f"(created {timings['re-import'][1]}) export={export_s:.1f}s ({lines} lines) "
-          f"peak_rss after import={import_rss:.0f}MB, after export={peak_rss_mb():.0f}MB", flush=True)
+    print(
+        f"{kind:<9} pairs={n:<6} file={size_mb:.0f}MB import={timings['import'][0]:.1f}s "
+        f"(created {timings['import'][1]}) re-import={timings['re-import'][0]:.1f}s "
+        f"(created {timings['re-import'][1]}) export={export_s:.1f}s ({lines} lines) "
+        f"peak_rss after import={import_rss:.0f}MB, after export={peak_rss_mb():.0f}MB",
+        flush=True,
+    )
 
 
 def main() -> None:

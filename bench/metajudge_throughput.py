@@ -27,9 +27,21 @@ from import_export import synthetic_record  # noqa: E402
 
 def start_server(port: int, latency: float) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.llm_server", "--port", str(port), "--latency", str(latency),
-         "--responder", "metajudge-fast"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.llm_server",
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+            "--responder",
+            "metajudge-fast",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     proc.stdout.readline()  # prints its base_url once it listens
     return proc
@@ -52,10 +64,15 @@ def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, in
     from metajudge.services.setup import endpoint_for, template_default
 
     endpoint = endpoint_for(model=model, base_url=base_url, concurrency=concurrency)
-    run = runs.run_start(dataset=Dataset.objects.get(name="bench"),
-                         critic=Critic.objects.get(name="critic1"), matcher="llm",
-                         endpoint=endpoint, template=template_default("metajudge"),
-                         concurrency=concurrency, enqueue=False)
+    run = runs.run_start(
+        dataset=Dataset.objects.get(name="bench"),
+        critic=Critic.objects.get(name="critic1"),
+        matcher="llm",
+        endpoint=endpoint,
+        template=template_default("metajudge"),
+        concurrency=concurrency,
+        enqueue=False,
+    )
     start = time.perf_counter()
     for chunk in runs.pending_chunks(run):
         matching.process_chunk(run_id=run.pk, pair_ids=chunk)
@@ -73,6 +90,7 @@ def main() -> None:
     load(args.samples)
     import metajudge.services.llm_batch  # noqa: F401  a worker has these loaded before its
     import metajudge.services.matching  # noqa: F401  first task; keep import time out
+
     print(f"{args.samples} samples, PostgreSQL, loopback server in its own process")
     for latency, concurrencies in ((args.latency, (32, 64)), (0.0, (64,))):
         server = start_server(18000 + int(latency * 1000), latency)
@@ -80,10 +98,13 @@ def main() -> None:
             for c in concurrencies:
                 # a distinct model name per run: the result cache must not answer for us
                 elapsed, done, errors = one_run(
-                    f"http://127.0.0.1:{18000 + int(latency * 1000)}/v1", c, f"judge-{latency}-{c}")
+                    f"http://127.0.0.1:{18000 + int(latency * 1000)}/v1", c, f"judge-{latency}-{c}"
+                )
                 rate = done / elapsed
-                line = (f"latency={latency * 1000:.0f}ms concurrency={c}: {done} done, {errors} "
-                        f"errors in {elapsed:.2f}s = {rate:.0f} samples/s")
+                line = (
+                    f"latency={latency * 1000:.0f}ms concurrency={c}: {done} done, {errors} "
+                    f"errors in {elapsed:.2f}s = {rate:.0f} samples/s"
+                )
                 if latency:
                     bound = c / latency
                     line += f" (bound {bound:.0f}/s, {100 * rate / bound:.0f}% of it)"

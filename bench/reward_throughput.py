@@ -35,17 +35,29 @@ if str(ROOT) not in sys.path:
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ra_bench_reward")
 ENV = {
-    **os.environ, "DATABASE_URL": DB_URL, "DJANGO_SETTINGS_MODULE": "config.settings",
-    "SECRET_KEY": "bench-secret-key-not-for-production", "DJANGO_DEBUG": "0",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost", "REWARD_RATE_LIMIT": "100000/s",
-    "API_RATE_LIMIT": "100000000/hour", "DB_CONN_MAX_AGE": "600",
-    "SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0",  # plain HTTP on loopback
+    **os.environ,
+    "DATABASE_URL": DB_URL,
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "SECRET_KEY": "bench-secret-key-not-for-production",
+    "DJANGO_DEBUG": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "REWARD_RATE_LIMIT": "100000/s",
+    "API_RATE_LIMIT": "100000000/hour",
+    "DB_CONN_MAX_AGE": "600",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_COOKIES": "0",  # plain HTTP on loopback
 }
 
 
 def manage(*args: str) -> str:
-    out = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=ENV, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout
 
 
@@ -80,12 +92,24 @@ def free_port() -> int:
 
 def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
-           "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--keep-alive", "30",
-           "--log-level", "warning"]
+    cmd = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "config.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(workers),
+        "-k",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
     log = open(Path(tempfile.gettempdir()) / "reward_bench_gunicorn.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, start_new_session=True, stdout=log,
-                            stderr=log)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, start_new_session=True, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -112,8 +136,9 @@ def _procs() -> list[tuple[int, int, str, float]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        found.append((int(entry.name), int(stat[1]), cmdline,
-                      (int(stat[11]) + int(stat[12])) / TICK))
+        found.append(
+            (int(entry.name), int(stat[1]), cmdline, (int(stat[11]) + int(stat[12])) / TICK)
+        )
     return found
 
 
@@ -128,12 +153,14 @@ def server_cpu(master: int) -> tuple[float, float]:
 
 def with_nonce(text: str, nonce: int) -> str:
     """A new GenRM text: each reason line gets a distinct tag, so its atoms are unseen."""
-    return "\n".join(f"{line} (run {nonce})" if line.startswith("- ") else line
-                     for line in text.splitlines())
+    return "\n".join(
+        f"{line} (run {nonce})" if line.startswith("- ") else line for line in text.splitlines()
+    )
 
 
-def load(url: str, token: str, rows: list[dict], seconds: float, threads: int,
-         make_body) -> tuple[list[float], int, float]:
+def load(
+    url: str, token: str, rows: list[dict], seconds: float, threads: int, make_body
+) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -142,16 +169,18 @@ def load(url: str, token: str, rows: list[dict], seconds: float, threads: int,
 
     def client() -> None:
         mine, bad = [], 0
-        with httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"},
-                          timeout=30) as http:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Token {token}"}, timeout=30
+        ) as http:
             while time.monotonic() < stop_at:
                 body = make_body(rows, next(counter))
                 started = time.perf_counter()
                 response = http.post("/api/v1/reward", json=body)
                 mine.append(time.perf_counter() - started)
                 payload = response.json() if response.status_code == 200 else {"error": 1}
-                bad += any("error" in p for p in (payload if isinstance(payload, list)
-                                                  else [payload]))
+                bad += any(
+                    "error" in p for p in (payload if isinstance(payload, list) else [payload])
+                )
         with lock:
             latencies.extend(mine)
             errors[0] += bad
@@ -179,15 +208,20 @@ CPU: list[float] = []  # ms of CPU per request in the last load(): client, gunic
 def report(name: str, latencies: list[float], errors: int, elapsed: float, per: int = 1) -> None:
     ms = sorted(x * 1000 for x in latencies)
     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
-    print(f"{name}: {len(ms)} requests in {elapsed:.1f}s = {len(ms) / elapsed:.0f} req/s"
-          f"{f' ({len(ms) * per / elapsed:.0f} items/s)' if per > 1 else ''}, "
-          f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms, item errors {errors}",
-          flush=True)
+    print(
+        f"{name}: {len(ms)} requests in {elapsed:.1f}s = {len(ms) / elapsed:.0f} req/s"
+        f"{f' ({len(ms) * per / elapsed:.0f} items/s)' if per > 1 else ''}, "
+        f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms, item errors {errors}",
+        flush=True,
+    )
     if CPU:
         client, web, pg = CPU
-        print(f"  CPU per request: server {web:.2f} ms + database {pg:.2f} ms (client {client:.2f}"
-              f" ms); 2 idle cores would serve {2000 / (web + pg):.0f} req/s, "
-              f"{2000 / (web + pg + client):.0f} req/s with this client on them too", flush=True)
+        print(
+            f"  CPU per request: server {web:.2f} ms + database {pg:.2f} ms (client {client:.2f}"
+            f" ms); 2 idle cores would serve {2000 / (web + pg):.0f} req/s, "
+            f"{2000 / (web + pg + client):.0f} req/s with this client on them too",
+            flush=True,
+        )
         CPU.clear()
 
 
@@ -195,25 +229,36 @@ def llm_phase(url: str, token: str, rows: list[dict], latency: float) -> None:
     from tests.llm_server import LLMServer
 
     with LLMServer(latency=latency) as server:
-        script = ("from metajudge.services.setup import endpoint_for;"
-                  f"print(endpoint_for(model='bench-judge', base_url='{server.base_url}').name)")
+        script = (
+            "from metajudge.services.setup import endpoint_for;"
+            f"print(endpoint_for(model='bench-judge', base_url='{server.base_url}').name)"
+        )
         name = manage("shell", "-c", script).strip().splitlines()[-1]
         sample = rows[:32]
 
         def llm_body(_rows, n):
             row = sample[n % len(sample)]
-            return {"pair_id": row["pair_id"], "generated_text": row["generated_text"],
-                    "matcher": "llm", "endpoint": name}
+            return {
+                "pair_id": row["pair_id"],
+                "generated_text": row["generated_text"],
+                "matcher": "llm",
+                "endpoint": name,
+            }
 
         cold, started = [], time.monotonic()
-        with httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"},
-                          timeout=60) as http:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Token {token}"}, timeout=60
+        ) as http:
             for n in range(len(sample)):  # each question once: every one is a judge call
                 t0 = time.perf_counter()
                 http.post("/api/v1/reward", json=llm_body(sample, n))
                 cold.append(time.perf_counter() - t0)
-        report(f"llm matcher, cold (judge latency {latency * 1000:.0f} ms, sequential)", cold, 0,
-               time.monotonic() - started)
+        report(
+            f"llm matcher, cold (judge latency {latency * 1000:.0f} ms, sequential)",
+            cold,
+            0,
+            time.monotonic() - started,
+        )
         calls = server.stats["requests"]
         warm = load(url, token, sample, 10, 8, llm_body)
         report("llm matcher, warm (shared result cache)", *warm)
@@ -233,17 +278,25 @@ def main() -> None:
     proc, url = start_server(args.workers, args.server_threads)
     MASTER[0] = proc.pid
     try:
-        print(f"gunicorn gthread {args.workers}x{args.server_threads} on {url}, "
-              f"{os.cpu_count()} CPUs, {args.threads} client threads, PostgreSQL", flush=True)
+        print(
+            f"gunicorn gthread {args.workers}x{args.server_threads} on {url}, "
+            f"{os.cpu_count()} CPUs, {args.threads} client threads, PostgreSQL",
+            flush=True,
+        )
         load(url, token, rows, 2, args.threads, offline_body)  # warm-up
-        report("offline matcher, one item per request",
-               *load(url, token, rows, args.seconds, args.threads, offline_body))
+        report(
+            "offline matcher, one item per request",
+            *load(url, token, rows, args.seconds, args.threads, offline_body),
+        )
 
         def batch_body(_rows, n):
             return [offline_body(rows, n * args.batch + k) for k in range(args.batch)]
 
-        report(f"offline matcher, batches of {args.batch}",
-               *load(url, token, rows, args.seconds / 2, 4, batch_body), per=args.batch)
+        report(
+            f"offline matcher, batches of {args.batch}",
+            *load(url, token, rows, args.seconds / 2, 4, batch_body),
+            per=args.batch,
+        )
         llm_phase(url, token, rows, args.llm_latency)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -53,29 +53,43 @@ def load(n_pairs: int):
     dataset = Dataset.objects.create(name="bench")
     user = user_ensure(username="ann", password="pw", role=ANNOTATOR, datasets=[dataset])
     for start in range(0, n_pairs, BATCH):
-        pairs = Pair.objects.bulk_create([
-            Pair(
-                dataset=dataset, key=f"k{i}", external_id=f"hs3-{i}", position=i + 1,
-                domain=DOMAINS[i % len(DOMAINS)], language="english",
-                context=[{"role": "user", "content": f"Question {i}: sort these numbers."}],
-                response_1=response_text(i, 1), response_2=response_text(i, 2),
-                preference=1 + i % 2, preference_strength=-2 if i % 2 == 0 else 2,
-                human_reasons=[f"Reason {i} one", f"Reason {i} two"], source_format="helpsteer3",
-                raw_json="{}",
-            )
-            for i in range(start, min(start + BATCH, n_pairs))
-        ])
+        pairs = Pair.objects.bulk_create(
+            [
+                Pair(
+                    dataset=dataset,
+                    key=f"k{i}",
+                    external_id=f"hs3-{i}",
+                    position=i + 1,
+                    domain=DOMAINS[i % len(DOMAINS)],
+                    language="english",
+                    context=[{"role": "user", "content": f"Question {i}: sort these numbers."}],
+                    response_1=response_text(i, 1),
+                    response_2=response_text(i, 2),
+                    preference=1 + i % 2,
+                    preference_strength=-2 if i % 2 == 0 else 2,
+                    human_reasons=[f"Reason {i} one", f"Reason {i} two"],
+                    source_format="helpsteer3",
+                    raw_json="{}",
+                )
+                for i in range(start, min(start + BATCH, n_pairs))
+            ]
+        )
         imported = [p for p in pairs if p.position % 2 == 0]
         checklists = Checklist.objects.bulk_create(
             [Checklist(pair=p, slot=0, status="submitted", version=1) for p in imported]
             + [Checklist(pair=p, slot=0) for p in pairs if p.position % 2 == 1]
         )
-        revisions = ChecklistRevision.objects.bulk_create([
-            ChecklistRevision(checklist=c, number=1, source="import",
-                              atoms=[f"Response 1 keeps step {k} of item {c.pair_id}."
-                                     for k in range(4)])
-            for c in checklists[: len(imported)]
-        ])
+        revisions = ChecklistRevision.objects.bulk_create(
+            [
+                ChecklistRevision(
+                    checklist=c,
+                    number=1,
+                    source="import",
+                    atoms=[f"Response 1 keeps step {k} of item {c.pair_id}." for k in range(4)],
+                )
+                for c in checklists[: len(imported)]
+            ]
+        )
         for c, r in zip(checklists, revisions, strict=False):
             c.current = r
         Checklist.objects.bulk_update(checklists[: len(imported)], ["current"])
@@ -120,8 +134,12 @@ def claimers(user, n: int) -> list[Client]:
 
     clients = []
     for i in range(n):
-        other = user_ensure(username=f"claimer{i}", password="pw", role=ANNOTATOR,
-                            datasets=list(user.datasets.all()))
+        other = user_ensure(
+            username=f"claimer{i}",
+            password="pw",
+            role=ANNOTATOR,
+            datasets=list(user.datasets.all()),
+        )
         c = Client()
         c.force_login(other)
         clients.append(c)
@@ -131,8 +149,10 @@ def claimers(user, n: int) -> list[Client]:
 def report(name: str, samples: list[float], queries: int) -> None:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
-    print(f"{name:<34} n={len(samples):<4} p50={statistics.median(samples):7.1f} ms  "
-          f"p95={p95:7.1f} ms  max queries={queries}")
+    print(
+        f"{name:<34} n={len(samples):<4} p50={statistics.median(samples):7.1f} ms  "
+        f"p95={p95:7.1f} ms  max queries={queries}"
+    )
 
 
 def main() -> None:
@@ -151,22 +171,31 @@ def main() -> None:
             # map (index-only scans for the counts). Without it the planner guesses 111 rows.
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
-        print(f"{connection.vendor}: loaded {args.pairs:,} pairs and 120 claims in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"{connection.vendor}: loaded {args.pairs:,} pairs and 120 claims in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         client = Client()
         client.force_login(user)
         n = args.requests
         client.get("/annotate/")  # warm-up (templates, connections)
         report("queue page  GET /annotate/", *timed(client, "get", ["/annotate/"] * n))
-        report("queue fragment (htmx, filtered)", *timed(
-            client, "get",
-            [f"/annotate/?domain={DOMAINS[i % 4]}&status=in_progress" for i in range(n)],
-            HTTP_HX_REQUEST="true"))
+        report(
+            "queue fragment (htmx, filtered)",
+            *timed(
+                client,
+                "get",
+                [f"/annotate/?domain={DOMAINS[i % 4]}&status=in_progress" for i in range(n)],
+                HTTP_HX_REQUEST="true",
+            ),
+        )
         pages = [f"/annotate/checklists/{ids[i % len(ids)]}/" for i in range(n)]
         report("pair page   GET /annotate/checklists/<id>/", *timed(client, "get", pages))
         report("pair page   (repeat, Markdown cached)", *timed(client, "get", pages))
-        report("claim       POST /annotate/next/", *timed(
-            claimers(user, n), "post", ["/annotate/next/"] * n))
+        report(
+            "claim       POST /annotate/next/",
+            *timed(claimers(user, n), "post", ["/annotate/next/"] * n),
+        )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

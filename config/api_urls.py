@@ -20,6 +20,7 @@ urlpatterns = [
     path("reward", api(api_reward.RewardView), name="api-reward"),
     path("datasets/<str:name>/figures/", api(audit_api.FiguresView), name="api-figures"),
     path("datasets/<str:name>/audit/", api(audit_api.AuditResultList), name="api-audit"),
-    path("datasets/<str:name>/audit/export/", api(audit_api.AuditExportView),
-         name="api-audit-export"),
+    path(
+        "datasets/<str:name>/audit/export/", api(audit_api.AuditExportView), name="api-audit-export"
+    ),
 ]

@@ -9,6 +9,7 @@ app = Celery("rationale_audit")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
 @worker_ready.connect
 def _recover_open_runs(sender=None, **kwargs):
     # The broker redelivers unacked chunks only after its visibility timeout; this picks

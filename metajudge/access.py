@@ -28,7 +28,8 @@ def get_audit_dataset(user, name: str) -> Dataset:
 def get_run(user, run_id: int) -> MatchRun:
     run = (
         MatchRun.objects.select_related("critic", "dataset")
-        .filter(pk=run_id, dataset__in=visible_datasets(user)).first()
+        .filter(pk=run_id, dataset__in=visible_datasets(user))
+        .first()
     )
     if run is None:
         raise Http404("No such run.")
@@ -40,7 +41,9 @@ def get_result(user, result_id: int) -> MatchResult:
     result = (
         MatchResult.objects.select_related(
             "run__critic", "run__dataset", "pair", "judgment", "revision", "audit_verdict"
-        ).filter(pk=result_id, run__dataset__in=visible_datasets(user)).first()
+        )
+        .filter(pk=result_id, run__dataset__in=visible_datasets(user))
+        .first()
     )
     if result is None:
         raise Http404("No such case.")

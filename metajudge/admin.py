@@ -7,11 +7,23 @@ from metajudge.services.endpoints import endpoint_validate_url
 
 
 class JudgeEndpointForm(forms.ModelForm):
-    base_url = forms.URLField(required=False, max_length=500, assume_scheme="https",
-                              help_text="blank: OPENAI_BASE_URL")
+    base_url = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", help_text="blank: OPENAI_BASE_URL"
+    )
+
     class Meta:
         model = JudgeEndpoint
-        fields = "__all__"
+        fields = [
+            "name",
+            "base_url",
+            "model",
+            "api_key_env",
+            "max_concurrency",
+            "requests_per_minute",
+            "temperature",
+            "max_tokens",
+            "timeout",
+        ]
         help_texts = {"api_key_env": "The NAME of an environment variable; never the key."}
 
     def clean_base_url(self):

@@ -67,8 +67,9 @@ class AuditResultList(generics.GenericAPIView):
     def get(self, request, name: str):
         dataset = get_audit_dataset(request.user, name)
         threshold, critic, spurious = _params(request)
-        qs = audit_export.audit_results(dataset, critic=critic, threshold=threshold,
-                                        spurious_only=spurious)
+        qs = audit_export.audit_results(
+            dataset, critic=critic, threshold=threshold, spurious_only=spurious
+        )
         page = self.paginate_queryset(qs)
         rows = audit_export.iter_rows_list(page, threshold)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
@@ -78,10 +79,16 @@ class AuditExportView(APIView):
     """Audit results streamed as CSV or JSONL."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["jsonl", "csv"]), THRESHOLD, CRITIC,
-                    SPURIOUS],
-        responses={(200, "application/x-ndjson"): OpenApiTypes.STR,
-                   (200, "text/csv"): OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter("format", str, enum=["jsonl", "csv"]),
+            THRESHOLD,
+            CRITIC,
+            SPURIOUS,
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request, name: str):
         dataset = get_audit_dataset(request.user, name)
@@ -89,8 +96,9 @@ class AuditExportView(APIView):
         if fmt not in ("jsonl", "csv"):
             raise ValidationError({"format": "use jsonl or csv"})
         threshold, critic, spurious = _params(request)
-        qs = audit_export.audit_results(dataset, critic=critic, threshold=threshold,
-                                        spurious_only=spurious)
+        qs = audit_export.audit_results(
+            dataset, critic=critic, threshold=threshold, spurious_only=spurious
+        )
         rows = (audit_export.iter_csv if fmt == "csv" else audit_export.iter_jsonl)(qs, threshold)
         content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
         response = StreamingHttpResponse(rows, content_type=content_type)

@@ -32,7 +32,8 @@ class RewardThrottle(UserRateThrottle):
 
 class InlinePairSerializer(serializers.Serializer):
     human_atoms = serializers.ListField(
-        child=serializers.CharField(max_length=2000), min_length=1, max_length=50)
+        child=serializers.CharField(max_length=2000), min_length=1, max_length=50
+    )
     preference = serializers.JSONField(help_text="1 or 2 (or A/B, or HelpSteer3 -3..3); 0 tie")
 
     def validate_preference(self, value):
@@ -46,9 +47,11 @@ class RewardItemSerializer(serializers.Serializer):
     pair_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     pair = InlinePairSerializer(required=False)
     generated_text = serializers.CharField(
-        max_length=MAX_TEXT, allow_blank=True, trim_whitespace=False)
+        max_length=MAX_TEXT, allow_blank=True, trim_whitespace=False
+    )
     atoms = serializers.ListField(
-        child=serializers.CharField(max_length=2000), required=False, max_length=50)
+        child=serializers.CharField(max_length=2000), required=False, max_length=50
+    )
     matcher = serializers.ChoiceField(choices=["offline", "llm"], required=False)
     endpoint = serializers.CharField(required=False, allow_blank=True, max_length=100)
     lambda_ = serializers.FloatField(required=False, min_value=0, max_value=1000)
@@ -84,8 +87,11 @@ OPTIONS = [
 class RewardView(APIView):
     throttle_classes = [RewardThrottle]
 
-    @extend_schema(parameters=OPTIONS, request=RewardItemSerializer(many=True),
-                   responses=RewardResultSerializer(many=True))
+    @extend_schema(
+        parameters=OPTIONS,
+        request=RewardItemSerializer(many=True),
+        responses=RewardResultSerializer(many=True),
+    )
     def post(self, request):
         single = isinstance(request.data, dict)
         raw = [request.data] if single else request.data
@@ -118,9 +124,12 @@ class RewardView(APIView):
 def _input(data: dict, defaults: dict) -> RewardInput:
     pair = data.get("pair") or {}
     return RewardInput(
-        generated_text=data["generated_text"], pair_id=data.get("pair_id"),
-        human_atoms=pair.get("human_atoms"), preference=pair.get("preference"),
-        atoms=data.get("atoms"), matcher=data.get("matcher", defaults["matcher"]),
+        generated_text=data["generated_text"],
+        pair_id=data.get("pair_id"),
+        human_atoms=pair.get("human_atoms"),
+        preference=pair.get("preference"),
+        atoms=data.get("atoms"),
+        matcher=data.get("matcher", defaults["matcher"]),
         endpoint=data.get("endpoint", defaults["endpoint"]),
         lam=data.get("lambda_", defaults["lam"]),
     )

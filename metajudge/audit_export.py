@@ -14,27 +14,38 @@ from metajudge.models import MatchResult
 from metajudge.selectors_audit import audit_runs
 
 FIELDS = {
-    "result_id": "pk", "pair_id": "pair_id", "pair_key": "pair__external_id",
-    "domain": "pair__domain", "language": "pair__language", "critic": "run__critic__name",
-    "run": "run_id", "matcher": "run__matcher", "judge_model": "run__judge_model",
-    "status": "status", "stale": "stale", "label_correct": "label_correct",
-    "precision": "precision", "recall": "recall", "f1": "f1",
-    "average_precision": "average_precision", "verdict": "audit_verdict__kind",
+    "result_id": "pk",
+    "pair_id": "pair_id",
+    "pair_key": "pair__external_id",
+    "domain": "pair__domain",
+    "language": "pair__language",
+    "critic": "run__critic__name",
+    "run": "run_id",
+    "matcher": "run__matcher",
+    "judge_model": "run__judge_model",
+    "status": "status",
+    "stale": "stale",
+    "label_correct": "label_correct",
+    "precision": "precision",
+    "recall": "recall",
+    "f1": "f1",
+    "average_precision": "average_precision",
+    "verdict": "audit_verdict__kind",
     "comment": "audit_verdict__comment",
 }
 COLUMNS = [*FIELDS, "spurious"]
 CHUNK = 2000
 
 
-def audit_results(dataset: Dataset, *, critic: str = "", threshold: float,
-                  spurious_only: bool = False) -> QuerySet:
+def audit_results(
+    dataset: Dataset, *, critic: str = "", threshold: float, spurious_only: bool = False
+) -> QuerySet:
     runs, _ = audit_runs(dataset)
     if critic:
         runs = [r for r in runs if r.critic.name == critic]
     qs = MatchResult.objects.filter(run__in=runs)
     if spurious_only:
-        qs = qs.filter(status=MatchResult.Status.VALID, label_correct=True,
-                       recall__lt=threshold)
+        qs = qs.filter(status=MatchResult.Status.VALID, label_correct=True, recall__lt=threshold)
     return qs.order_by("run_id", "pair_id").values_list(*FIELDS.values())
 
 
@@ -52,8 +63,10 @@ def _row(values: tuple, threshold: float) -> dict:
     row["verdict"] = row["verdict"] or ""
     row["comment"] = row["comment"] or ""
     row["spurious"] = bool(
-        row["status"] == MatchResult.Status.VALID and row["label_correct"]
-        and row["recall"] is not None and row["recall"] < threshold
+        row["status"] == MatchResult.Status.VALID
+        and row["label_correct"]
+        and row["recall"] is not None
+        and row["recall"] < threshold
     )
     return row
 

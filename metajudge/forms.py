@@ -8,7 +8,9 @@ class VerdictForm(forms.Form):
         label="Verdict", choices=AuditVerdict.Kind.choices, widget=forms.RadioSelect
     )
     comment = forms.CharField(
-        label="Comment", required=False, max_length=4000,
+        label="Comment",
+        required=False,
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required for “human checklist incomplete”: it is the note annotators get.",
     )

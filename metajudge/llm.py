@@ -89,7 +89,9 @@ class JudgeClient:
     def _sdk_client(self, connections: int) -> openai.AsyncOpenAI:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         return openai.AsyncOpenAI(
-            base_url=self.config.base_url, api_key=self.config.api_key(), max_retries=0,
+            base_url=self.config.base_url,
+            api_key=self.config.api_key(),
+            max_retries=0,
             timeout=self.config.timeout,
             http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=self.config.timeout),
         )
@@ -124,8 +126,11 @@ class JudgeClient:
                 # The SDK's own POST with a plain body: the same request and response types as
                 # chat.completions.create, without re-validating our parameters on every call.
                 response = await self.client.post(
-                    "/chat/completions", cast_to=ChatCompletion, body={
-                        "model": self.config.model, "temperature": self.config.temperature,
+                    "/chat/completions",
+                    cast_to=ChatCompletion,
+                    body={
+                        "model": self.config.model,
+                        "temperature": self.config.temperature,
                         "messages": [{"role": "user", "content": prompt}],
                         "max_tokens": self.config.max_tokens,
                     },

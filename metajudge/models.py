@@ -39,6 +39,9 @@ class Judgment(models.Model):
         ]
         indexes = [models.Index(fields=["critic", "pair"])]
 
+    def __str__(self) -> str:
+        return f"{self.critic_id} on pair {self.pair_id}"
+
 
 class JudgeEndpoint(models.Model):
     """An OpenAI-compatible endpoint. The key stays in the environment, named by api_key_env."""
@@ -126,6 +129,9 @@ class MatchRun(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["dataset", "critic", "-created_at"])]
 
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.matcher})"
+
     @property
     def progress(self) -> float:
         return (self.done_count / self.total) if self.total else 1.0
@@ -145,7 +151,10 @@ class MatchResult(models.Model):
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="match_results")
     judgment = models.ForeignKey(Judgment, null=True, on_delete=models.CASCADE, related_name="+")
     revision = models.ForeignKey(
-        ChecklistRevision, null=True, on_delete=models.SET_NULL, related_name="+",
+        ChecklistRevision,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="the exact human checklist revision this result scored",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -176,14 +185,19 @@ class MatchResult(models.Model):
             models.Index(fields=["run", "label_correct", "recall"]),
             # Audit triage: a critic's spurious-correct queue, worst recall first, keyset paged.
             models.Index(
-                fields=["run", "recall", "id"], name="result_triage_idx",
+                fields=["run", "recall", "id"],
+                name="result_triage_idx",
                 condition=models.Q(status="valid", label_correct=True),
             ),
             # Audit figure cache: the newest write and the stale count of a run, both indexed.
             models.Index(fields=["run", "updated_at"], name="result_run_updated_idx"),
-            models.Index(fields=["run"], name="result_run_stale_idx",
-                         condition=models.Q(stale=True)),
+            models.Index(
+                fields=["run"], name="result_run_stale_idx", condition=models.Q(stale=True)
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} pair {self.pair_id}: {self.status}"
 
 
 class CachedAnswer(models.Model):
@@ -195,8 +209,11 @@ class CachedAnswer(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return self.key
 
-# --- audit ---------------------------------------------------------------------------------------
+
+# --- audit -------------------------------------------------------------------------------------
 
 
 class AuditVerdict(models.Model):

@@ -47,13 +47,19 @@ def _aggregates(threshold: float) -> dict:
     return fields
 
 
-def run_figures(runs: list[MatchRun], *, threshold: float = scoring.SPURIOUS_RECALL_THRESHOLD,
-                results: QuerySet | None = None) -> list[dict]:
+def run_figures(
+    runs: list[MatchRun],
+    *,
+    threshold: float = scoring.SPURIOUS_RECALL_THRESHOLD,
+    results: QuerySet | None = None,
+) -> list[dict]:
     """One dict per run with the report's keys; `results` may narrow the samples (domain...)."""
     base = results if results is not None else MatchResult.objects.all()
     rows = {
         row["run_id"]: row
-        for row in base.filter(run__in=runs).order_by().values("run_id")
+        for row in base.filter(run__in=runs)
+        .order_by()
+        .values("run_id")
         .annotate(**_aggregates(threshold))
     }
     return [_figures(run, rows.get(run.pk, {}), threshold) for run in runs]
@@ -63,12 +69,26 @@ def _figures(run: MatchRun, row: dict, threshold: float) -> dict:
     labeled, correct = row.get("labeled", 0), row.get("n_label_correct", 0)
     valid_correct = row.get("valid_label_correct", 0)
     figures = {
-        "critic": run.critic.name, "run": run.pk, "matcher": run.matcher,
-        "judge_model": run.judge_model, "state": run.state, "threshold": threshold,
-        **{k: row.get(k, 0) for k in (
-            "total_samples", "valid_samples", "error_samples", "skipped_samples",
-            "pending_samples", "stale_samples", "spurious_correct")},
-        "label_correct": correct, "valid_label_correct": valid_correct,
+        "critic": run.critic.name,
+        "run": run.pk,
+        "matcher": run.matcher,
+        "judge_model": run.judge_model,
+        "state": run.state,
+        "threshold": threshold,
+        **{
+            k: row.get(k, 0)
+            for k in (
+                "total_samples",
+                "valid_samples",
+                "error_samples",
+                "skipped_samples",
+                "pending_samples",
+                "stale_samples",
+                "spurious_correct",
+            )
+        },
+        "label_correct": correct,
+        "valid_label_correct": valid_correct,
     }
     for name in METRICS:
         figures[name] = row.get(f"mean_{name}") or 0.0
@@ -94,7 +114,9 @@ def verdict_figures(dataset: Dataset, *, critic: str = "") -> dict[str, dict]:
         newest.setdefault(run.critic_id, run)
     rows = {
         row["run_id"]: row
-        for row in MatchResult.objects.filter(run__in=newest.values()).order_by().values("run_id")
+        for row in MatchResult.objects.filter(run__in=newest.values())
+        .order_by()
+        .values("run_id")
         .annotate(
             labeled=Count("pk", filter=Q(label_correct__isnull=False)),
             n_label_correct=Count("pk", filter=Q(label_correct=True)),
@@ -111,8 +133,11 @@ def verdict_figures(dataset: Dataset, *, critic: str = "") -> dict[str, dict]:
         correct, verdicts = row.get("correct", 0), row.get("verdicts", 0)
         result = scoring.verdict_mode(correct, verdicts - correct, accuracy)
         figures[run.critic.name] = {
-            "run": run.pk, "verdict_correct": correct, "verdict_incorrect": verdicts - correct,
-            "outcome_accuracy": accuracy, "s_corr_verdict": result["s_corr"],
+            "run": run.pk,
+            "verdict_correct": correct,
+            "verdict_incorrect": verdicts - correct,
+            "outcome_accuracy": accuracy,
+            "s_corr_verdict": result["s_corr"],
             "f_score_verdict": result["f_score"],
         }
     return figures

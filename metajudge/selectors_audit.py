@@ -49,11 +49,20 @@ def audit_runs(dataset: Dataset) -> tuple[list[MatchRun], list[MatchRun]]:
     own counters they change whenever its figures can, so figures are cached on them.
     """
     last = MatchResult.objects.filter(run=OuterRef("pk")).order_by("-updated_at")
-    stale = (MatchResult.objects.filter(run=OuterRef("pk"), stale=True).order_by()
-             .values("run").annotate(n=Count("pk")).values("n"))
-    runs = MatchRun.objects.filter(dataset=dataset).select_related("critic").annotate(
-        last_write=Subquery(last.values("updated_at")[:1]),
-        n_stale=Subquery(stale, output_field=IntegerField()),
+    stale = (
+        MatchResult.objects.filter(run=OuterRef("pk"), stale=True)
+        .order_by()
+        .values("run")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    runs = (
+        MatchRun.objects.filter(dataset=dataset)
+        .select_related("critic")
+        .annotate(
+            last_write=Subquery(last.values("updated_at")[:1]),
+            n_stale=Subquery(stale, output_field=IntegerField()),
+        )
     )
     newest: dict[tuple[bool, int], MatchRun] = {}
     for run in runs.order_by("critic_id", "-created_at", "-pk"):
@@ -64,8 +73,16 @@ def audit_runs(dataset: Dataset) -> tuple[list[MatchRun], list[MatchRun]]:
 
 
 def _run_key(run: MatchRun, parts: tuple) -> str:
-    state = (run.pk, run.state, run.total, run.done_count, run.error_count,
-             str(getattr(run, "last_write", "")), getattr(run, "n_stale", None), parts)
+    state = (
+        run.pk,
+        run.state,
+        run.total,
+        run.done_count,
+        run.error_count,
+        str(getattr(run, "last_write", "")),
+        getattr(run, "n_stale", None),
+        parts,
+    )
     return "audit:" + hashlib.sha256(repr(state).encode()).hexdigest()
 
 
@@ -94,8 +111,11 @@ def verdict_mode_figures(runs: list[MatchRun]) -> dict[int, dict]:
         return {}
     said_correct = Q(verdict_norm="correct")
     rows = (
-        MatchResult.objects.filter(run__in=runs).order_by().annotate(
-            verdict_norm=Lower(Trim("verdict"))).values("run_id").annotate(
+        MatchResult.objects.filter(run__in=runs)
+        .order_by()
+        .annotate(verdict_norm=Lower(Trim("verdict")))
+        .values("run_id")
+        .annotate(
             labeled=Count("pk", filter=Q(label_correct__isnull=False)),
             n_correct_label=Count("pk", filter=Q(label_correct=True)),
             judged_ok=Count("pk", filter=Q(label_correct=True) & said_correct),
@@ -109,8 +129,11 @@ def verdict_mode_figures(runs: list[MatchRun]) -> dict[int, dict]:
         labeled = row.get("labeled", 0)
         accuracy = row.get("n_correct_label", 0) / labeled if labeled else 0.0
         figures = scoring.verdict_mode(row.get("judged_ok", 0), row.get("judged_bad", 0), accuracy)
-        out[run.pk] = {**figures, "run": run.pk, "judged": row.get("judged_ok", 0)
-                       + row.get("judged_bad", 0)}
+        out[run.pk] = {
+            **figures,
+            "run": run.pk,
+            "judged": row.get("judged_ok", 0) + row.get("judged_bad", 0),
+        }
     return out
 
 
@@ -118,8 +141,10 @@ def verdict_counts(runs: list[MatchRun]) -> dict[int, dict[str, int]]:
     """Reviewer verdicts per run: {run_id: {kind: n}}."""
     counts: dict[int, dict[str, int]] = {run.pk: {} for run in runs}
     rows = (
-        AuditVerdict.objects.filter(result__run__in=runs).order_by()
-        .values_list("result__run_id", "kind").annotate(n=Count("pk"))
+        AuditVerdict.objects.filter(result__run__in=runs)
+        .order_by()
+        .values_list("result__run_id", "kind")
+        .annotate(n=Count("pk"))
     )
     for run_id, kind, n in rows:
         counts[run_id][kind] = n
@@ -131,8 +156,11 @@ def matcher_confirmation(counts: dict[str, int]) -> dict:
     confirmed, refuted = counts.get(V.DECEPTIVE, 0), counts.get(V.MATCHER_ERROR, 0)
     decided = confirmed + refuted
     return {
-        "reviewed": sum(counts.values()), "confirmed": confirmed, "refuted": refuted,
-        "incomplete": counts.get(V.CHECKLIST_INCOMPLETE, 0), "other": counts.get(V.OTHER, 0),
+        "reviewed": sum(counts.values()),
+        "confirmed": confirmed,
+        "refuted": refuted,
+        "incomplete": counts.get(V.CHECKLIST_INCOMPLETE, 0),
+        "other": counts.get(V.OTHER, 0),
         "precision": confirmed / decided if decided else None,
     }
 
@@ -144,8 +172,9 @@ def divergent_pairs(rows: list[dict]) -> list[tuple[dict, dict]]:
         close = abs(a["outcome_accuracy"] - b["outcome_accuracy"]) <= SIMILAR_ACCURACY
         far = abs(a["rationale_consistency"] - b["rationale_consistency"]) >= DIFFERENT_CONSISTENCY
         if close and far and a["valid_samples"] and b["valid_samples"]:
-            found.append((a, b) if a["rationale_consistency"] >= b["rationale_consistency"]
-                         else (b, a))
+            found.append(
+                (a, b) if a["rationale_consistency"] >= b["rationale_consistency"] else (b, a)
+            )
     gap = lambda p: p[1]["rationale_consistency"] - p[0]["rationale_consistency"]  # noqa: E731
     return sorted(found, key=gap)
 
@@ -156,10 +185,12 @@ def atom_figures(runs: list[MatchRun], threshold: float) -> list[dict]:
     The full aggregate reads every result of a run; the recount is an index-only scan of
     `result_triage_idx`, so moving the threshold stays fast on a large dataset.
     """
-    base = per_run(runs, ("base",), lambda missing: {
-        row["run"]: row for row in run_figures(missing)})
-    counts = per_run(runs, ("spurious", threshold), lambda missing: _spurious_counts(
-        missing, threshold))
+    base = per_run(
+        runs, ("base",), lambda missing: {row["run"]: row for row in run_figures(missing)}
+    )
+    counts = per_run(
+        runs, ("spurious", threshold), lambda missing: _spurious_counts(missing, threshold)
+    )
     return [_rethreshold(base[run.pk], counts[run.pk], threshold) for run in runs]
 
 
@@ -167,7 +198,10 @@ def _spurious_counts(runs: list[MatchRun], threshold: float) -> dict[int, int]:
     counts = dict(
         MatchResult.objects.filter(
             run__in=runs, status=S.VALID, label_correct=True, recall__lt=threshold
-        ).order_by().values_list("run_id").annotate(n=Count("pk"))
+        )
+        .order_by()
+        .values_list("run_id")
+        .annotate(n=Count("pk"))
     )
     return {run.pk: counts.get(run.pk, 0) for run in runs}
 
@@ -175,8 +209,13 @@ def _spurious_counts(runs: list[MatchRun], threshold: float) -> dict[int, int]:
 def _rethreshold(row: dict, spurious: int, threshold: float) -> dict:
     """The threshold-dependent keys, as selectors._figures defines them."""
     s_corr = spurious / row["valid_label_correct"] if row["valid_label_correct"] else 0.0
-    return {**row, "threshold": threshold, "spurious_correct": spurious, "s_corr": s_corr,
-            "f_score": row["outcome_accuracy"] * (1 - s_corr)}
+    return {
+        **row,
+        "threshold": threshold,
+        "spurious_correct": spurious,
+        "s_corr": s_corr,
+        "f_score": row["outcome_accuracy"] * (1 - s_corr),
+    }
 
 
 def human_ceiling(dataset: Dataset) -> dict:
@@ -188,7 +227,8 @@ def human_ceiling(dataset: Dataset) -> dict:
     cached value is CEILING_MAX_AGE old (a ceiling over thousands of pairs barely moves meanwhile).
     """
     stamp = Checklist.objects.filter(pair__dataset=dataset).aggregate(
-        n=Count("pk"), changed=Max("updated_at"), revision=Max("current_id"))
+        n=Count("pk"), changed=Max("updated_at"), revision=Max("current_id")
+    )
     key = f"audit:ceiling:{dataset.pk}:{dataset.created_at.timestamp()}"
     entry = cache.get(key)
     now = time.time()
@@ -215,16 +255,22 @@ def dashboard(dataset: Dataset, *, threshold: float) -> dict:
     for run_counts in counts.values():
         for kind, n in run_counts.items():
             totals[kind] = totals.get(kind, 0) + n
-    return {"rows": rows, "divergent": pairs, "ceiling": human_ceiling(dataset),
-            "review": matcher_confirmation(totals), "threshold": threshold}
+    return {
+        "rows": rows,
+        "divergent": pairs,
+        "ceiling": human_ceiling(dataset),
+        "review": matcher_confirmation(totals),
+        "threshold": threshold,
+    }
 
 
 def breakdown(dataset: Dataset, *, by: str, threshold: float) -> dict:
     """Per critic x domain (or language) figures, one grouped query."""
     field = BREAKDOWNS[by]
     runs, _ = audit_runs(dataset)
-    per_group = per_run(runs, ("breakdown", by, threshold), lambda missing: _grouped(
-        missing, field, threshold))
+    per_group = per_run(
+        runs, ("breakdown", by, threshold), lambda missing: _grouped(missing, field, threshold)
+    )
     cells: dict[tuple[int, str], dict] = {}
     groups: set[str] = set()
     for run in runs:
@@ -242,8 +288,12 @@ def breakdown(dataset: Dataset, *, by: str, threshold: float) -> dict:
 def _grouped(runs: list[MatchRun], field: str, threshold: float) -> dict[int, dict]:
     by_pk = {run.pk: run for run in runs}
     out: dict[int, dict] = {run.pk: {} for run in runs}
-    rows = (MatchResult.objects.filter(run__in=runs).order_by().values("run_id", field)
-            .annotate(**_aggregates(threshold)))
+    rows = (
+        MatchResult.objects.filter(run__in=runs)
+        .order_by()
+        .values("run_id", field)
+        .annotate(**_aggregates(threshold))
+    )
     for row in rows:
         out[row["run_id"]][row[field] or "(none)"] = _figures(by_pk[row["run_id"]], row, threshold)
     return out

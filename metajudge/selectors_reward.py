@@ -36,5 +36,7 @@ def reward_pairs(user, pair_ids: set[int]) -> dict[int, tuple[int | None, list[s
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     # SQLite hands JSON back as text; PostgreSQL as a list.
-    return {pk: (pref, json.loads(atoms) if isinstance(atoms, str) else list(atoms or []))
-            for pk, pref, atoms in rows}
+    return {
+        pk: (pref, json.loads(atoms) if isinstance(atoms, str) else list(atoms or []))
+        for pk, pref, atoms in rows
+    }

@@ -25,7 +25,8 @@ def critic_runs(dataset: Dataset, critic: str) -> list[MatchRun]:
     """A critic's scoring runs, newest first: the triage queue's "judge" choices."""
     return list(
         MatchRun.objects.filter(dataset=dataset, critic__name=critic)
-        .exclude(matcher=MatchRun.Matcher.VERDICT).select_related("critic")
+        .exclude(matcher=MatchRun.Matcher.VERDICT)
+        .select_related("critic")
         .order_by("-created_at", "-pk")
     )
 
@@ -98,13 +99,21 @@ def queue_page(qs: QuerySet[MatchResult], *, after: str | None, size: int | None
     page_qs = _after(qs, cursor) if cursor else qs
     rows = list(
         page_qs.select_related("pair", "audit_verdict", "judgment").defer(
-            "raw_text", "judgment__generated_text", "pair__raw_json", "pair__response_1",
-            "pair__response_2", "pair__context")[: size + 1]
+            "raw_text",
+            "judgment__generated_text",
+            "pair__raw_json",
+            "pair__response_1",
+            "pair__response_2",
+            "pair__context",
+        )[: size + 1]
     )
     has_next = len(rows) > size
     rows = rows[:size]
-    return {"rows": rows, "next": cursor_of(rows[-1]) if has_next else None,
-            "first": cursor is None}
+    return {
+        "rows": rows,
+        "next": cursor_of(rows[-1]) if has_next else None,
+        "first": cursor is None,
+    }
 
 
 def neighbours(qs: QuerySet[MatchResult], result: MatchResult) -> tuple[int | None, int | None]:
@@ -119,8 +128,11 @@ def neighbours(qs: QuerySet[MatchResult], result: MatchResult) -> tuple[int | No
 
 def dataset_domains(dataset: Dataset) -> list[str]:
     return list(
-        Pair.objects.filter(dataset=dataset).exclude(domain="").order_by("domain")
-        .values_list("domain", flat=True).distinct()
+        Pair.objects.filter(dataset=dataset)
+        .exclude(domain="")
+        .order_by("domain")
+        .values_list("domain", flat=True)
+        .distinct()
     )
 
 
@@ -150,14 +162,31 @@ def alignment(human: list[str], model: list[str], lines: list) -> dict:
     for i, text in enumerate(human, start=1):
         j, score = best.get(i, (0, 0.0))
         matched = j > 0 and score > 0
-        humans.append({"i": i, "text": text, "j": j if matched else None, "score": score,
-                       "cls": score_class(score), "matched": matched})
+        humans.append(
+            {
+                "i": i,
+                "text": text,
+                "j": j if matched else None,
+                "score": score,
+                "cls": score_class(score),
+                "matched": matched,
+            }
+        )
     models = []
     for j, text in enumerate(model, start=1):
         hits = sorted(covers.get(j, []), key=lambda h: -h[1])
         top = hits[0][1] if hits else None
-        models.append({"j": j, "text": text, "covers": hits, "score": top,
-                       "cls": score_class(top), "matched": bool(hits), "scored": j <= cap})
+        models.append(
+            {
+                "j": j,
+                "text": text,
+                "covers": hits,
+                "score": top,
+                "cls": score_class(top),
+                "matched": bool(hits),
+                "scored": j <= cap,
+            }
+        )
     return {"human": humans, "model": models, "cap": cap}
 
 
@@ -190,14 +219,19 @@ def case_detail(result: MatchResult) -> dict:
     checklist = (
         Checklist.objects.filter(pair_id=result.pair_id, slot=0).select_related("current").first()
     )
-    human = list(result.revision.atoms) if result.revision_id else (
-        checklist.atoms if checklist else [])
+    human = (
+        list(result.revision.atoms)
+        if result.revision_id
+        else (checklist.atoms if checklist else [])
+    )
     model = list(result.judgment.atoms) if result.judgment_id else []
     aligned = alignment(human, model, result.lines or [])
     text = result.judgment.generated_text if result.judgment_id else ""
     verdict = getattr(result, "audit_verdict", None)
     return {
-        **aligned, "segments": highlight(text, aligned["model"]), "checklist": checklist,
+        **aligned,
+        "segments": highlight(text, aligned["model"]),
+        "checklist": checklist,
         "verdict": verdict,
         "checklist_changed": bool(checklist and checklist.current_id != result.revision_id),
     }
@@ -205,6 +239,10 @@ def case_detail(result: MatchResult) -> dict:
 
 def run_progress(run: MatchRun) -> dict:
     open_ = run.state in (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
-    return {"run": run, "open": open_, "percent": round(100 * run.progress),
-            "tokens": run.prompt_tokens + run.completion_tokens,
-            "can_resume": run.state in (MatchRun.State.ABORTED, MatchRun.State.FAILED)}
+    return {
+        "run": run,
+        "open": open_,
+        "percent": round(100 * run.progress),
+        "tokens": run.prompt_tokens + run.completion_tokens,
+        "can_resume": run.state in (MatchRun.State.ABORTED, MatchRun.State.FAILED),
+    }

@@ -5,11 +5,14 @@ from django.db import InterfaceError, OperationalError
 
 from metajudge.services import matching, runs
 
-
 # A database that restarts mid-run is waited out: the task retries with back-off, and its
 # task id (kept across retries and redeliveries) lets it take back its own claims at once.
-DB_RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 2,
-            "retry_backoff_max": 60, "max_retries": 20}
+DB_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 20,
+}
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)

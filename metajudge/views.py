@@ -49,8 +49,11 @@ def dataset_dashboard(request, name: str):
     by = request.GET.get("by", "")
     if request.htmx and request.htmx.target == "breakdown":
         table = breakdown(dataset, by=by if by in BREAKDOWNS else "domain", threshold=threshold)
-        return render(request, "audit/dashboard.html#breakdown",
-                      {"dataset": dataset, "breakdown": table, "threshold": threshold})
+        return render(
+            request,
+            "audit/dashboard.html#breakdown",
+            {"dataset": dataset, "breakdown": table, "threshold": threshold},
+        )
     context = {"dataset": dataset, **dashboard(dataset, threshold=threshold)}
     context["chart"] = _chart(dataset, context)
     if by in BREAKDOWNS:
@@ -62,16 +65,29 @@ def _chart(dataset, context: dict) -> dict:
     """Plain data for the scatter plot; passed with json_script, drawn by Chart.js."""
     triage = reverse("audit:triage", args=[dataset.name])
     points = [
-        {"critic": r["critic"], "x": r["outcome_accuracy"], "y": r["rationale_consistency"],
-         "s_corr": r["s_corr"], "ap": r["average_precision"], "f1": r["f1"],
-         "f_score": r["f_score"], "valid": r["valid_samples"],
-         "divergent": r.get("divergent", False),
-         "url": f"{triage}?{urlencode({'critic': r['critic'], 'threshold': context['threshold']})}"}
+        {
+            "critic": r["critic"],
+            "x": r["outcome_accuracy"],
+            "y": r["rationale_consistency"],
+            "s_corr": r["s_corr"],
+            "ap": r["average_precision"],
+            "f1": r["f1"],
+            "f_score": r["f_score"],
+            "valid": r["valid_samples"],
+            "divergent": r.get("divergent", False),
+            "url": triage
+            + "?"
+            + urlencode({"critic": r["critic"], "threshold": context["threshold"]}),
+        }
         for r in context["rows"]
     ]
     links = [[a["critic"], b["critic"]] for a, b in context["divergent"]]
-    return {"points": points, "links": links, "ceiling": context["ceiling"]["mean_recall"],
-            "threshold": context["threshold"]}
+    return {
+        "points": points,
+        "links": links,
+        "ceiling": context["ceiling"]["mean_recall"],
+        "threshold": context["threshold"],
+    }
 
 
 def triage(request, name: str):
@@ -83,9 +99,14 @@ def triage(request, name: str):
     filters = QueueFilters.from_params(request.GET)
     queue = spurious_queue(run, filters)
     context = {
-        "dataset": dataset, "run": run, "runs": runs, "filters": filters,
-        "page": queue_page(queue, after=request.GET.get("after")), "total": queue.count(),
-        "domains": dataset_domains(dataset), "query": _queue_query(request.GET),
+        "dataset": dataset,
+        "run": run,
+        "runs": runs,
+        "filters": filters,
+        "page": queue_page(queue, after=request.GET.get("after")),
+        "total": queue.count(),
+        "domains": dataset_domains(dataset),
+        "query": _queue_query(request.GET),
         "verdict_kinds": VerdictForm.base_fields["kind"].choices,
     }
     return render(request, _partial(request, "audit/triage.html", "queue"), context)
@@ -93,8 +114,17 @@ def triage(request, name: str):
 
 def case(request, pk: int):
     result = get_result(request.user, pk)
-    return render(request, "audit/case.html", _case_context(request, result, VerdictForm(
-        initial={"kind": getattr(getattr(result, "audit_verdict", None), "kind", None)})))
+    return render(
+        request,
+        "audit/case.html",
+        _case_context(
+            request,
+            result,
+            VerdictForm(
+                initial={"kind": getattr(getattr(result, "audit_verdict", None), "kind", None)}
+            ),
+        ),
+    )
 
 
 def _case_context(request, result, form) -> dict:
@@ -102,9 +132,16 @@ def _case_context(request, result, form) -> dict:
     prev_id, next_id = neighbours(spurious_queue(result.run, filters), result)
     pair = result.pair
     return {
-        "result": result, "pair": pair, "run": result.run, "dataset": result.run.dataset,
-        **case_detail(result), "form": form, "prev_id": prev_id, "next_id": next_id,
-        "query": _queue_query(request.GET), "filters": filters,
+        "result": result,
+        "pair": pair,
+        "run": result.run,
+        "dataset": result.run.dataset,
+        **case_detail(result),
+        "form": form,
+        "prev_id": prev_id,
+        "next_id": next_id,
+        "query": _queue_query(request.GET),
+        "filters": filters,
         "response_1": render_markdown(pair.response_1),
         "response_2": render_markdown(pair.response_2),
     }

@@ -208,8 +208,10 @@ def fast_metajudge_responder(request: JSONDict) -> str:
     text = last_user_text(request)
     human, model = _numbered(_R_LINE, text), _numbered(_S_LINE, text)
     matches = _fallback_matches(len(human), len(model))
-    lines = [f"- R{r}@S{model[pos - 1][0] if pos else 0}: {score:g}\n"
-             for (r, _), (pos, score) in zip(human, matches, strict=True)]
+    lines = [
+        f"- R{r}@S{model[pos - 1][0] if pos else 0}: {score:g}\n"
+        for (r, _), (pos, score) in zip(human, matches, strict=True)
+    ]
     return "<RESULT_START>\n" + "".join(lines) + "<RESULT_END>"
 
 

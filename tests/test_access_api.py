@@ -11,11 +11,21 @@ from annotate.services.imports import import_pairs
 
 
 def load(name: str, *ids: str, domain: str = "stem") -> None:
-    lines = "\n".join(json.dumps({
-        "id": i, "domain": domain, "response1": f"one {i}", "response2": f"two {i}",
-        "overall_preference": -1, "human-checklist": [f"Response 1 is right about {i}."],
-        "crit-checklist": ["Response A is right."], "crit-label": 1,
-    }) for i in ids)
+    lines = "\n".join(
+        json.dumps(
+            {
+                "id": i,
+                "domain": domain,
+                "response1": f"one {i}",
+                "response2": f"two {i}",
+                "overall_preference": -1,
+                "human-checklist": [f"Response 1 is right about {i}."],
+                "crit-checklist": ["Response A is right."],
+                "crit-label": 1,
+            }
+        )
+        for i in ids
+    )
     import_pairs(stream=io.BytesIO(lines.encode()), dataset_name=name)
 
 
@@ -37,9 +47,14 @@ def test_login_page_is_public(db):
     assert response.status_code == 200 and b"Log in" in response.content
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/datasets/", "/api/v1/pairs/", "/api/v1/datasets/alpha/export/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/datasets/",
+        "/api/v1/pairs/",
+        "/api/v1/datasets/alpha/export/",
+    ],
+)
 def test_api_refuses_anonymous(data, url):
     assert Client().get(url).status_code in (401, 403)
 
@@ -58,7 +73,12 @@ def test_superuser_sees_all(data, as_superuser):
 
 def test_dataset_list_with_counts(data, as_annotator):
     [row] = as_annotator.get("/api/v1/datasets/").json()["results"]
-    assert (row["name"], row["n_pairs"], row["n_checklists"], row["n_critics"]) == ("alpha", 3, 3, 1)
+    assert (row["name"], row["n_pairs"], row["n_checklists"], row["n_critics"]) == (
+        "alpha",
+        3,
+        3,
+        1,
+    )
 
 
 def test_pairs_filter_and_no_cross_dataset_leak(data, as_annotator, as_outsider):
@@ -110,9 +130,17 @@ def test_secret_key_required_without_debug():
     import subprocess
     import sys
 
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "0", "DJANGO_SETTINGS_MODULE": "config.settings"}
-    proc = subprocess.run([sys.executable, "-c", "import django; django.setup()"],
-                          env=env, capture_output=True, text=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "SECRET_KEY must be set" in proc.stderr
 
 
@@ -125,10 +153,18 @@ def test_check_deploy_has_no_warnings_in_production_settings():
     import subprocess
     import sys
 
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-           "DJANGO_SETTINGS_MODULE": "config.settings"}
-    proc = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level",
-                           "WARNING"], env=env, capture_output=True, text=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert "no issues" in proc.stdout
 
@@ -140,7 +176,9 @@ def test_login_is_rate_limited(annotator, settings):
     settings.LOGIN_MAX_FAILURES = 3
     client = Client()
     for _ in range(3):
-        assert client.post("/accounts/login/", {"username": "ann", "password": "x"}).status_code == 200
+        assert (
+            client.post("/accounts/login/", {"username": "ann", "password": "x"}).status_code == 200
+        )
     blocked = client.post("/accounts/login/", {"username": "ann", "password": "pw-ann-1234"})
     assert blocked.status_code == 429 and b"Too many failed attempts" in blocked.content
     cache.clear()

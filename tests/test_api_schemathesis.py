@@ -29,8 +29,15 @@ def api_schema(db):
 
 @pytest.fixture
 def token(demo):
-    call_command("run_metajudge", dataset="demo", critic="careful-judge", judge_model="o",
-                 matcher="offline", sync=True, stdout=io.StringIO())
+    call_command(
+        "run_metajudge",
+        dataset="demo",
+        critic="careful-judge",
+        judge_model="o",
+        matcher="offline",
+        sync=True,
+        stdout=io.StringIO(),
+    )
     root = user_ensure(username="fuzzer", password="pw-fuzz-1234", superuser=True)
     return Token.objects.get_or_create(user=root)[0].key
 
@@ -41,14 +48,16 @@ def test_no_server_errors(api_schema, token):
     for result in api_schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         @given(case=operation.as_strategy())
         def no_5xx(case):
             response = case.call(headers={"Authorization": f"Token {token}"})
             calls.append(response.status_code)
             assert response.status_code < 500, (
-                f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}")
+                f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+            )
 
         no_5xx()
         checked.append(operation.label)

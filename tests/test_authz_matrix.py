@@ -38,8 +38,10 @@ MATRIX = {
     "api_pairs": ("/api/v1/pairs/?dataset={dataset}", (API_ANON, 200, 200, 200, 200)),
     "api_figures": ("/api/v1/datasets/{dataset}/figures/", (API_ANON, 403, 200, 404, 200)),
     "api_audit": ("/api/v1/datasets/{dataset}/audit/", (API_ANON, 403, 200, 404, 200)),
-    "api_audit_export": ("/api/v1/datasets/{dataset}/audit/export/",
-                         (API_ANON, 403, 200, 404, 200)),
+    "api_audit_export": (
+        "/api/v1/datasets/{dataset}/audit/export/",
+        (API_ANON, 403, 200, 404, 200),
+    ),
     "schema": ("/api/schema/", (200, 200, 200, 200, 200)),
     "docs": ("/api/docs/", (200, 200, 200, 200, 200)),
     "admin": ("/admin/", (LOGIN, 302, 302, 302, 200)),
@@ -51,12 +53,21 @@ def world(demo, annotator, reviewer, outsider, superuser):
     demo.members.add(annotator, reviewer)
     demo.checklists_per_pair = 2  # slot 0 holds the imported checklist; slot 1 is claimable
     demo.save()
-    call_command("run_metajudge", dataset="demo", critic="careful-judge", judge_model="o",
-                 matcher="offline", sync=True, stdout=io.StringIO())
+    call_command(
+        "run_metajudge",
+        dataset="demo",
+        critic="careful-judge",
+        judge_model="o",
+        matcher="offline",
+        sync=True,
+        stdout=io.StringIO(),
+    )
     pair = demo.pairs.order_by("position").last()
     checklist = checklist_claim(user=annotator, pair=pair)
     return {
-        "dataset": "demo", "pair": pair.pk, "checklist": checklist.pk,
+        "dataset": "demo",
+        "pair": pair.pk,
+        "checklist": checklist.pk,
         "result": MatchResult.objects.filter(label_correct=True).first().pk,
         "run": MatchRun.objects.get().pk,
     }
@@ -88,31 +99,44 @@ def test_lists_and_filters_leak_nothing_across_datasets(world, clients):
     assert b"demo-0" not in outsider.get("/annotate/agreement/").content
 
 
-@pytest.mark.parametrize("method, template", [
-    ("post", "/annotate/checklists/{checklist}/save/"),
-    ("post", "/annotate/checklists/{checklist}/submit/"),
-    ("post", "/annotate/checklists/{checklist}/restore/"),
-    ("post", "/annotate/checklists/{checklist}/review/"),
-    ("post", "/annotate/pairs/{pair}/claim/"),
-    ("post", "/audit/cases/{result}/verdict/"),
-    ("post", "/audit/cases/{result}/rerun/"),
-    ("post", "/audit/runs/{run}/abort/"),
-])
+@pytest.mark.parametrize(
+    "method, template",
+    [
+        ("post", "/annotate/checklists/{checklist}/save/"),
+        ("post", "/annotate/checklists/{checklist}/submit/"),
+        ("post", "/annotate/checklists/{checklist}/restore/"),
+        ("post", "/annotate/checklists/{checklist}/review/"),
+        ("post", "/annotate/pairs/{pair}/claim/"),
+        ("post", "/audit/cases/{result}/verdict/"),
+        ("post", "/audit/cases/{result}/rerun/"),
+        ("post", "/audit/runs/{run}/abort/"),
+    ],
+)
 def test_state_changes_by_an_outsider_are_refused(method, template, world, clients):
     """Guessing ids of another dataset's objects gets nothing: 404 (no hint they exist)."""
     from annotate.models import Checklist, ChecklistRevision
 
-    before = (ChecklistRevision.objects.count(), Checklist.objects.filter(owner__isnull=False).count())
+    before = (
+        ChecklistRevision.objects.count(),
+        Checklist.objects.filter(owner__isnull=False).count(),
+    )
     response = getattr(clients["outsider"], method)(template.format(**world), {"atoms": ["x"]})
     assert response.status_code in (403, 404)
-    after = (ChecklistRevision.objects.count(), Checklist.objects.filter(owner__isnull=False).count())
+    after = (
+        ChecklistRevision.objects.count(),
+        Checklist.objects.filter(owner__isnull=False).count(),
+    )
     assert after == before
 
 
-@pytest.mark.parametrize("template", [
-    "/annotate/checklists/{checklist}/review/", "/audit/cases/{result}/verdict/",
-    "/audit/runs/{run}/abort/",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "/annotate/checklists/{checklist}/review/",
+        "/audit/cases/{result}/verdict/",
+        "/audit/runs/{run}/abort/",
+    ],
+)
 def test_reviewer_actions_are_refused_to_annotators(template, world, clients):
     response = clients["annotator"].post(template.format(**world), {"action": "approve"})
     assert response.status_code == 403
@@ -120,11 +144,19 @@ def test_reviewer_actions_are_refused_to_annotators(template, world, clients):
 
 CSRF_PAGE, CSRF_API = b"CSRF verification failed", b"CSRF Failed"
 POSTS = [
-    "/annotate/next/", "/annotate/pairs/{pair}/claim/", "/annotate/checklists/{checklist}/save/",
-    "/annotate/checklists/{checklist}/submit/", "/annotate/checklists/{checklist}/restore/",
-    "/annotate/checklists/{checklist}/review/", "/audit/cases/{result}/verdict/",
-    "/audit/cases/{result}/rerun/", "/audit/runs/{run}/abort/", "/audit/runs/{run}/resume/",
-    "/accounts/logout/", "/accounts/password_change/", "/api/v1/reward",
+    "/annotate/next/",
+    "/annotate/pairs/{pair}/claim/",
+    "/annotate/checklists/{checklist}/save/",
+    "/annotate/checklists/{checklist}/submit/",
+    "/annotate/checklists/{checklist}/restore/",
+    "/annotate/checklists/{checklist}/review/",
+    "/audit/cases/{result}/verdict/",
+    "/audit/cases/{result}/rerun/",
+    "/audit/runs/{run}/abort/",
+    "/audit/runs/{run}/resume/",
+    "/accounts/logout/",
+    "/accounts/password_change/",
+    "/api/v1/reward",
     "/api/v1/datasets/{dataset}/import/",
 ]
 

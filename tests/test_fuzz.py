@@ -12,12 +12,31 @@ from annotate.records import RecordError, normalize, parse_label, parse_preferen
 from annotate.services.imports import import_pairs
 from metajudge import scoring
 
-KEYS = ["id", "domain", "language", "context", "response1", "response2", "overall_preference",
-        "individual_preference", "human-checklist", "c-checklist", "c-label", "c-generated_text",
-        "conversations", "response_A", "response_B", "gt_label", "gt_judgment", "label"]
+KEYS = [
+    "id",
+    "domain",
+    "language",
+    "context",
+    "response1",
+    "response2",
+    "overall_preference",
+    "individual_preference",
+    "human-checklist",
+    "c-checklist",
+    "c-label",
+    "c-generated_text",
+    "conversations",
+    "response_A",
+    "response_B",
+    "gt_label",
+    "gt_judgment",
+    "label",
+]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 records = st.dictionaries(st.sampled_from(KEYS), json_values, max_size=10)
@@ -52,7 +71,9 @@ def test_parser_and_scoring_never_raise(text, n, m):
 
 
 answer_lines = st.lists(
-    st.tuples(st.integers(0, 12), st.integers(0, 12), st.sampled_from(["0", "0.25", "1", "1.5", "x"])),
+    st.tuples(
+        st.integers(0, 12), st.integers(0, 12), st.sampled_from(["0", "0.25", "1", "1.5", "x"])
+    ),
     max_size=12,
 )
 
@@ -67,9 +88,14 @@ def test_structured_answers_never_raise(lines, n, m, noise):
 
 
 @pytest.mark.django_db
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.one_of(st.binary(max_size=80), records.map(lambda r: json.dumps(r).encode())),
-                max_size=6))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=80), records.map(lambda r: json.dumps(r).encode())), max_size=6
+    )
+)
 def test_import_never_raises_and_names_bad_lines(lines):
     report = import_pairs(stream=io.BytesIO(b"\n".join(lines)), dataset_name="fuzz")
     assert all(line_no >= 1 for line_no, _ in report.rejected)

@@ -16,13 +16,17 @@ DEMO = Path(__file__).resolve().parents[1] / "annotate" / "demo" / "demo_pairs.j
 
 def rrm(i: int, **extra) -> dict:
     record = {
-        "id": f"r{i}", "domain": "stem", "language": "english",
+        "id": f"r{i}",
+        "domain": "stem",
+        "language": "english",
         "context": [{"role": "user", "content": f"What is {i}+{i}?"}],
-        "response1": f"It is {2 * i}.", "response2": f"It is {2 * i + 1}.",
+        "response1": f"It is {2 * i}.",
+        "response2": f"It is {2 * i + 1}.",
         "overall_preference": -2,
         "individual_preference": [{"score": -2, "reasoning": "Response 1 is correct."}],
         "human-checklist": [f"Response 1 gives the right sum {2 * i}."],
-        "crit-checklist": ["Response A is correct."], "crit-label": "A",
+        "crit-checklist": ["Response A is correct."],
+        "crit-label": "A",
         "crit-generated_text": "<think>hm</think>Response A is correct.",
     }
     record.update(extra)
@@ -45,31 +49,57 @@ class TestFormats:
         assert (report.created, report.rejected_count, report.critics) == (1, 0, ["crit"])
         pair = Pair.objects.get()
         assert (pair.external_id, pair.domain, pair.preference, pair.preference_strength) == (
-            "r1", "stem", 1, -2)
+            "r1",
+            "stem",
+            1,
+            -2,
+        )
         assert pair.human_reasons == ["Response 1 is correct."]
-        assert Checklist.objects.get(pair=pair, slot=0).atoms == ["Response 1 gives the right sum 2."]
+        assert Checklist.objects.get(pair=pair, slot=0).atoms == [
+            "Response 1 gives the right sum 2."
+        ]
         judgment = Judgment.objects.get()
         assert (judgment.critic.name, judgment.label, judgment.atoms) == (
-            "crit", 1, ["Response A is correct."])
+            "crit",
+            1,
+            ["Response A is correct."],
+        )
         assert judgment.generated_text.startswith("<think>")
 
     def test_helpsteer3_record_keeps_reasons_and_has_empty_checklist(self):
-        record = {"domain": "code", "language": "python", "context": "Fix my loop",
-                  "response1": "a", "response2": "b", "overall_preference": 3,
-                  "individual_preference": [{"score": 3, "reasoning": "B fixes the bug."},
-                                            {"score": 2, "reasoning": "B is right."}]}
+        record = {
+            "domain": "code",
+            "language": "python",
+            "context": "Fix my loop",
+            "response1": "a",
+            "response2": "b",
+            "overall_preference": 3,
+            "individual_preference": [
+                {"score": 3, "reasoning": "B fixes the bug."},
+                {"score": 2, "reasoning": "B is right."},
+            ],
+        }
         assert run_import(record).created == 1
         pair = Pair.objects.get()
-        assert (pair.source_format, pair.preference, pair.preference_strength) == ("helpsteer3", 2, 3)
+        assert (pair.source_format, pair.preference, pair.preference_strength) == (
+            "helpsteer3",
+            2,
+            3,
+        )
         assert pair.human_reasons == ["B fixes the bug.", "B is right."]
         assert pair.context == [{"role": "user", "content": "Fix my loop"}]
         assert pair.key.startswith("sha256:")  # no id: content hash
         assert Checklist.objects.get(pair=pair).current is None
 
     def test_ralign_record(self):
-        record = {"id": 7, "conversations": [{"from": "human", "value": "Hi"}],
-                  "response_A": "Hello!", "response_B": "Go away.", "gt_label": "A",
-                  "gt_judgment": "A is polite; B is rude."}
+        record = {
+            "id": 7,
+            "conversations": [{"from": "human", "value": "Hi"}],
+            "response_A": "Hello!",
+            "response_B": "Go away.",
+            "gt_label": "A",
+            "gt_judgment": "A is polite; B is rude.",
+        }
         assert run_import(record).created == 1
         pair = Pair.objects.get()
         assert (pair.source_format, pair.preference, pair.key) == ("ralign", 1, "7")
@@ -77,11 +107,27 @@ class TestFormats:
         assert pair.context == [{"role": "human", "content": "Hi"}]
 
 
-@pytest.mark.parametrize("value, expected", [
-    (1, 1), (2, 2), ("1", 1), ("2", 2), ("A", 1), ("b", 2), ("Response 1", 1),
-    ("Response B", 2), ("response a", 1), ("[[B]]", 2), (-3, 1), (-1, 1), (0, 0), (3, 2),
-    ("-2", 1), (2.0, 2),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (1, 1),
+        (2, 2),
+        ("1", 1),
+        ("2", 2),
+        ("A", 1),
+        ("b", 2),
+        ("Response 1", 1),
+        ("Response B", 2),
+        ("response a", 1),
+        ("[[B]]", 2),
+        (-3, 1),
+        (-1, 1),
+        (0, 0),
+        (3, 2),
+        ("-2", 1),
+        (2.0, 2),
+    ],
+)
 def test_every_label_form(value, expected):
     assert parse_label(value) == expected
 
@@ -92,7 +138,9 @@ def test_bad_labels_are_rejected(value):
         parse_label(value)
 
 
-@pytest.mark.parametrize("value, expected", [(-3, (1, -3)), (0, (0, 0)), (2, (2, 2)), ("1", (2, 1))])
+@pytest.mark.parametrize(
+    "value, expected", [(-3, (1, -3)), (0, (0, 0)), (2, (2, 2)), ("1", (2, 1))]
+)
 def test_preference_scale(value, expected):
     assert parse_preference(value) == expected
 
@@ -196,7 +244,9 @@ def test_round_trip_demo_twice_is_byte_identical(tmp_path):
     original = [json.loads(line) for line in DEMO.read_text().splitlines() if line.strip()]
     exported = [json.loads(line) for line in export("demo").splitlines()]
     assert exported == original  # field for field, in order
-    assert export("demo") == "".join(line.strip() + "\n" for line in DEMO.read_text().splitlines() if line.strip())
+    assert export("demo") == "".join(
+        line.strip() + "\n" for line in DEMO.read_text().splitlines() if line.strip()
+    )
 
 
 @pytest.mark.django_db
@@ -215,7 +265,10 @@ def test_export_filters_and_csv():
     run_import(rrm(1), rrm(2, domain="code"), name="ds")
     assert [json.loads(x)["id"] for x in export("ds", domain="code").splitlines()] == ["r2"]
     rows = export("ds", "csv").splitlines()
-    assert rows[0] == "id,domain,language,preference,human-checklist,revision,crit-label,crit-checklist"
+    assert (
+        rows[0]
+        == "id,domain,language,preference,human-checklist,revision,crit-label,crit-checklist"
+    )
     assert rows[1].startswith("r1,stem,english,1,Response 1 gives the right sum 2.,1,1,")
 
 

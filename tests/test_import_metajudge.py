@@ -52,9 +52,15 @@ def reference_analysis(rows, critic, max_len=10, cap=5):
         f1 = 0 if p + r == 0 else 2 * p * r / (p + r)
         vals.append((p, r, f1, ap))
     arr = np.array(vals)
-    return {"total_samples": len(rows), "valid_samples": len(vals), "error_samples": errors,
-            "precision": arr[:, 0].mean(), "recall": arr[:, 1].mean(), "f1": arr[:, 2].mean(),
-            "average_precision": arr[:, 3].mean()}
+    return {
+        "total_samples": len(rows),
+        "valid_samples": len(vals),
+        "error_samples": errors,
+        "precision": arr[:, 0].mean(),
+        "recall": arr[:, 1].mean(),
+        "f1": arr[:, 2].mean(),
+        "average_precision": arr[:, 3].mean(),
+    }
 
 
 def build_rows():
@@ -62,8 +68,10 @@ def build_rows():
     rows = []
     for k, rec in enumerate(records):
         n, m = len(rec["human-checklist"]), len(rec[f"{CRITIC}-checklist"])
-        lines = [f"- R{i}@S{(i + k) % (m + 1)}: {[0, 0.25, 0.5, 0.75, 1][(i * k) % 5]}"
-                 for i in range(1, n + 1)]
+        lines = [
+            f"- R{i}@S{(i + k) % (m + 1)}: {[0, 0.25, 0.5, 0.75, 1][(i * k) % 5]}"
+            for i in range(1, n + 1)
+        ]
         text = answer(lines)
         if k == 3:
             text = "no tags at all"
@@ -73,8 +81,14 @@ def build_rows():
             text = answer(["- R1@S1: 1.5"] + lines[1:])  # out of range
         if k == 9:
             rec = {**rec, f"{CRITIC}-checklist": [f"Response A point {x}" for x in range(12)]}
-        rows.append({"prompt": "p", "samples": [{"generated_text": text}], "status": "success",
-                     "metadata": rec})
+        rows.append(
+            {
+                "prompt": "p",
+                "samples": [{"generated_text": text}],
+                "status": "success",
+                "metadata": rec,
+            }
+        )
     rows.append({"prompt": "p", "samples": [], "status": "failed", "metadata": records[10]})
     return rows
 
@@ -84,8 +98,14 @@ def test_imported_output_reproduces_reference_figures(demo, tmp_path):
     rows = build_rows()
     path = tmp_path / "out.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    call_command("import_metajudge", str(path), dataset="demo", critic=CRITIC, judge="qwen-judge",
-                 stdout=io.StringIO())
+    call_command(
+        "import_metajudge",
+        str(path),
+        dataset="demo",
+        critic=CRITIC,
+        judge="qwen-judge",
+        stdout=io.StringIO(),
+    )
     out = io.StringIO()
     call_command("metajudge_report", dataset="demo", critic=CRITIC, format="json", stdout=out)
     [fig] = json.loads(out.getvalue())
@@ -104,8 +124,14 @@ def test_unmatched_and_bad_lines_are_named(demo, tmp_path):
     path = tmp_path / "out.jsonl"
     path.write_text('{bad\n{"metadata": {"id": "nope"}, "samples": []}\n')
     err = io.StringIO()
-    call_command("import_metajudge", str(path), dataset="demo", critic=CRITIC,
-                 stdout=io.StringIO(), stderr=err)
+    call_command(
+        "import_metajudge",
+        str(path),
+        dataset="demo",
+        critic=CRITIC,
+        stdout=io.StringIO(),
+        stderr=err,
+    )
     assert "line 1: not valid JSON" in err.getvalue()
     assert "line 2: no stored pair" in err.getvalue()
     assert not MatchResult.objects.exists()

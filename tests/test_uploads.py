@@ -9,8 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotate.models import Pair
 
-GOOD = "\n".join(json.dumps({"id": f"u{i}", "response1": "a", "response2": "b",
-                             "overall_preference": 2}) for i in range(3)).encode()
+GOOD = "\n".join(
+    json.dumps({"id": f"u{i}", "response1": "a", "response2": "b", "overall_preference": 2})
+    for i in range(3)
+).encode()
 
 
 def post(client, name, content, strict=False):
@@ -20,7 +22,10 @@ def post(client, name, content, strict=False):
 
 def test_superuser_uploads_jsonl(as_superuser):
     body = post(as_superuser, "data.jsonl", GOOD + b"\n{bad").json()
-    assert (body["created"], body["rejected"]) == (3, [{"line": 4, "reason": body["rejected"][0]["reason"]}])
+    assert (body["created"], body["rejected"]) == (
+        3,
+        [{"line": 4, "reason": body["rejected"][0]["reason"]}],
+    )
     assert "not valid JSON" in body["rejected"][0]["reason"]
     assert Pair.objects.filter(dataset__name="up").count() == 3
 
@@ -35,11 +40,14 @@ def test_gzip_upload(as_superuser):
     assert post(as_superuser, "data.jsonl.gz", gzip.compress(GOOD)).json()["created"] == 3
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("data.csv", b"a,b\n", "only JSONL"),
-    ("data.gz", gzip.compress(GOOD), "must be named .jsonl.gz"),
-    ("data.jsonl.gz", b"\x1f\x8bnot really gzip", "unreadable upload"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("data.csv", b"a,b\n", "only JSONL"),
+        ("data.gz", gzip.compress(GOOD), "must be named .jsonl.gz"),
+        ("data.jsonl.gz", b"\x1f\x8bnot really gzip", "unreadable upload"),
+    ],
+)
 def test_refused_uploads(as_superuser, name, content, message):
     response = post(as_superuser, name, content)
     assert response.status_code == 400 and message in response.json()["detail"]

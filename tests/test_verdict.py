@@ -15,9 +15,14 @@ from tests.llm_server import LLMServer
 
 
 def ralign(i: int, gt: str) -> dict:
-    return {"id": f"r{i}", "conversations": [{"from": "human", "value": f"q{i}"}],
-            "response_A": "a", "response_B": "b", "gt_label": gt,
-            "gt_judgment": f"decisive factor {i}"}
+    return {
+        "id": f"r{i}",
+        "conversations": [{"from": "human", "value": f"q{i}"}],
+        "response_A": "a",
+        "response_B": "b",
+        "gt_label": gt,
+        "gt_judgment": f"decisive factor {i}",
+    }
 
 
 @pytest.fixture
@@ -29,7 +34,11 @@ def rdata(db):
     for pair in dataset.pairs.all():
         i = int(pair.key[1:])
         label = pair.preference if i < 8 else 3 - pair.preference  # 8 of 10 label-correct
-        text = f"<think>decisive factor {i} hidden</think>Because of factor {i}." if i % 3 else "Longer."
+        text = (
+            f"<think>decisive factor {i} hidden</think>Because of factor {i}."
+            if i % 3
+            else "Longer."
+        )
         Judgment.objects.create(pair=pair, critic=critic, label=label, generated_text=text)
     return dataset
 
@@ -40,11 +49,20 @@ def verdict_responder(request):
     return "<think>it names it</think>\nCorrect" if "factor" in rationale else " incorrect"
 
 
-@pytest.mark.parametrize("text, counts", [
-    (" Correct\n", True), ("CORRECT", True), ("<think>incorrect?</think>\ncorrect", True),
-    ("**correct**", False), ("correct.", False), ("x\ncorrect", False), ("incorrect", False),
-    ("<think>correct</think>\nIncorrect", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "text, counts",
+    [
+        (" Correct\n", True),
+        ("CORRECT", True),
+        ("<think>incorrect?</think>\ncorrect", True),
+        ("**correct**", False),
+        ("correct.", False),
+        ("x\ncorrect", False),
+        ("incorrect", False),
+        ("<think>correct</think>\nIncorrect", False),
+        ("", False),
+    ],
+)
 def test_only_exactly_correct_counts(text, counts):
     from metajudge.scoring import verdict_is_correct
 
@@ -53,8 +71,15 @@ def test_only_exactly_correct_counts(text, counts):
 
 def test_verdict_run_and_figures(rdata):
     with LLMServer(responder=verdict_responder) as server:
-        call_command("run_verdict", dataset="ralign", critic="judge-r", judge_model="v",
-                     base_url=server.base_url, sync=True, stdout=io.StringIO())
+        call_command(
+            "run_verdict",
+            dataset="ralign",
+            critic="judge-r",
+            judge_model="v",
+            base_url=server.base_url,
+            sync=True,
+            stdout=io.StringIO(),
+        )
         asked = [b["messages"][-1]["content"] for b in server.stats["bodies"]]
     assert len(asked) == 8  # label-correct items only
     assert all("hidden" not in prompt for prompt in asked)  # the rationale after </think>

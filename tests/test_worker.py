@@ -31,8 +31,9 @@ def finished(run_id):
 def test_offline_run_through_a_real_worker(demo, broker):
     with Worker(broker) as worker:
         use_broker(broker, worker.queue)
-        run = runs.run_start(dataset=demo, critic=Critic.objects.get(name="careful-judge"),
-                             matcher="offline")
+        run = runs.run_start(
+            dataset=demo, critic=Critic.objects.get(name="careful-judge"), matcher="offline"
+        )
         run = wait_for(lambda: finished(run.pk), timeout=90)
     assert run.done_count == run.total == 32
     assert MatchResult.objects.filter(run=run, status="valid").count() == 32
@@ -46,15 +47,21 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(demo, broker, llm_server, 
     settings.METAJUDGE_CHUNK_SIZE = 8
     worker = Worker(broker)
     use_broker(broker, worker.queue)
-    run = runs.run_start(dataset=demo, critic=Critic.objects.get(name="careful-judge"),
-                         matcher="llm", endpoint=endpoint, template=template_default("metajudge"),
-                         concurrency=4)
+    run = runs.run_start(
+        dataset=demo,
+        critic=Critic.objects.get(name="careful-judge"),
+        matcher="llm",
+        endpoint=endpoint,
+        template=template_default("metajudge"),
+        concurrency=4,
+    )
     try:
         for _ in range(3):
             worker.start()
             wait_for(lambda: llm_server.stats["requests"] > 0, timeout=120, every=0.05)
-            wait_for(lambda: MatchResult.objects.filter(run=run, status="claimed").exists(),
-                     60, 0.05)
+            wait_for(
+                lambda: MatchResult.objects.filter(run=run, status="claimed").exists(), 60, 0.05
+            )
             worker.kill()
             llm_server.reset_stats()
         with worker:

@@ -28,29 +28,62 @@ def database_url() -> str:
 class Worker:
     """A `celery worker` in its own process group, so SIGKILL takes its children too."""
 
-    def __init__(self, broker_url: str, *, queue: str | None = None, concurrency: int = 2,
-                 extra_env: dict | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        broker_url: str,
+        *,
+        queue: str | None = None,
+        concurrency: int = 2,
+        extra_env: dict | None = None,
+        log_path: Path | None = None,
+    ) -> None:
         # One queue name per test process: Celery caches its routing table on first use.
         self.queue = queue or TEST_QUEUE
         self.env = {
-            **os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "1",
-            "SECRET_KEY": "worker-test", "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": broker_url, "CELERY_TASK_DEFAULT_QUEUE": self.queue,
-            "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_VISIBILITY_TIMEOUT": "3",
-            "METAJUDGE_CLAIM_LEASE": "2", "DB_CONN_MAX_AGE": "0", "LOG_LEVEL": "WARNING",
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "1",
+            "SECRET_KEY": "worker-test",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "CELERY_VISIBILITY_TIMEOUT": "3",
+            "METAJUDGE_CLAIM_LEASE": "2",
+            "DB_CONN_MAX_AGE": "0",
+            "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         }
         self.concurrency = concurrency
-        self.log_path = log_path or Path(os.environ.get("RATIONALE_VAR_DIR", "/tmp")) / f"{self.queue}.log"
+        self.log_path = (
+            log_path or Path(os.environ.get("RATIONALE_VAR_DIR", "/tmp")) / f"{self.queue}.log"
+        )
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Worker:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue,
-             "-c", str(self.concurrency), "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--loglevel=WARNING"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                self.queue,
+                "-c",
+                str(self.concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
         return self
 
@@ -80,7 +113,9 @@ def use_broker(broker_url: str, queue: str) -> None:
     from config.celery import app
 
     app.conf.update(
-        broker_url=broker_url, task_always_eager=False, task_default_queue=queue,
+        broker_url=broker_url,
+        task_always_eager=False,
+        task_default_queue=queue,
         broker_transport_options={"visibility_timeout": 3},
     )
 

@@ -16,8 +16,14 @@ def roles_ensure() -> None:
 
 
 @transaction.atomic
-def user_ensure(*, username: str, password: str, role: str | None = None,
-                superuser: bool = False, datasets: list[Dataset] = ()):
+def user_ensure(
+    *,
+    username: str,
+    password: str,
+    role: str | None = None,
+    superuser: bool = False,
+    datasets: list[Dataset] = (),
+):
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username)
     if created:

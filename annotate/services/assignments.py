@@ -92,7 +92,8 @@ def _ensure_import_suggestions(pair: Pair) -> None:
     AtomSuggestion.objects.bulk_create(
         [
             AtomSuggestion(pair=pair, text=text, source=AtomSuggestion.Source.IMPORT, position=i)
-            for i, text in enumerate(revision.atoms) if text.strip()
+            for i, text in enumerate(revision.atoms)
+            if text.strip()
         ],
         ignore_conflicts=True,
     )
@@ -102,6 +103,7 @@ def _ensure_import_suggestions(pair: Pair) -> None:
 def checklist_release(*, checklist_id: int, user) -> None:
     """Give an unfinished claim back; the drafts stay in the revision history."""
     Checklist.objects.filter(
-        pk=checklist_id, owner=user,
+        pk=checklist_id,
+        owner=user,
         status__in=[Checklist.Status.TODO, Checklist.Status.IN_PROGRESS],
     ).update(claim_expires_at=timezone.now() - timedelta(seconds=1))

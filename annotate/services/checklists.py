@@ -85,7 +85,9 @@ def checklist_save(
     # Compare-and-swap on the version: on SQLite select_for_update is a no-op, so the WHERE
     # clause is what stops two writers who both read the same version.
     updated = Checklist.objects.filter(pk=checklist.pk, version=version).update(
-        version=F("version") + 1, status=status, claim_expires_at=claim_deadline(),
+        version=F("version") + 1,
+        status=status,
+        claim_expires_at=claim_deadline(),
         updated_at=timezone.now(),
     )
     if not updated:
@@ -107,7 +109,10 @@ def checklist_restore(*, checklist_id: int, user, number: int, version: int) -> 
     if old is None:
         raise ValidationError(f"No revision {number}.")
     return checklist_save(
-        checklist_id=checklist_id, user=user, atoms=list(old.atoms), version=version,
+        checklist_id=checklist_id,
+        user=user,
+        atoms=list(old.atoms),
+        version=version,
         source="restore",
     )
 
@@ -127,7 +132,9 @@ def checklist_submit(
     if not checklist.atoms:
         raise ValidationError("Write at least one atom before submitting.")
     Checklist.objects.filter(pk=checklist.pk).update(
-        status=Checklist.Status.SUBMITTED, submitted_at=timezone.now(), claim_expires_at=None,
+        status=Checklist.Status.SUBMITTED,
+        submitted_at=timezone.now(),
+        claim_expires_at=None,
         updated_at=timezone.now(),
     )
     checklist.refresh_from_db()

@@ -125,8 +125,11 @@ class _BatchWriter:
         self.pending: dict[str, tuple[int, Record, str]] = {}
         self.critics: dict[str, Critic] = {}
         self.position = (
-            Pair.objects.filter(dataset=dataset).order_by("-position")
-            .values_list("position", flat=True).first() or 0
+            Pair.objects.filter(dataset=dataset)
+            .order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+            or 0
         )
 
     def add(self, line_no: int, record: Record, text: str) -> None:
@@ -141,8 +144,9 @@ class _BatchWriter:
         if not self.pending:
             return
         existing = set(
-            Pair.objects.filter(dataset=self.dataset, key__in=list(self.pending))
-            .values_list("key", flat=True)
+            Pair.objects.filter(dataset=self.dataset, key__in=list(self.pending)).values_list(
+                "key", flat=True
+            )
         )
         self.report.duplicates += len(existing)
         fresh = [item for key, item in self.pending.items() if key not in existing]
@@ -161,13 +165,21 @@ class _BatchWriter:
     def _pair(self, record: Record, text: str) -> Pair:
         self.position += 1
         return Pair(
-            dataset=self.dataset, key=record.key, external_id=record.external_id,
-            position=self.position, domain=record.domain, language=record.language,
-            context=record.context, response_1=record.response_1,
-            response_2=record.response_2, preference=record.preference,
+            dataset=self.dataset,
+            key=record.key,
+            external_id=record.external_id,
+            position=self.position,
+            domain=record.domain,
+            language=record.language,
+            context=record.context,
+            response_1=record.response_1,
+            response_2=record.response_2,
+            preference=record.preference,
             preference_strength=record.preference_strength,
-            human_reasons=record.human_reasons, golden_judgment=record.golden_judgment,
-            source_format=record.source_format, raw_json=text,
+            human_reasons=record.human_reasons,
+            golden_judgment=record.golden_judgment,
+            source_format=record.source_format,
+            raw_json=text,
         )
 
     def _critic(self, name: str) -> Critic:
@@ -180,8 +192,12 @@ class _BatchWriter:
     def _write_judgments(self, pairs: list[Pair], records: list[Record]) -> None:
         judgments = [
             Judgment(
-                pair=pair, critic=self._critic(name), atoms=fields.atoms or [],
-                label=fields.label, generated_text=fields.generated_text, source="import",
+                pair=pair,
+                critic=self._critic(name),
+                atoms=fields.atoms or [],
+                label=fields.label,
+                generated_text=fields.generated_text,
+                source="import",
             )
             for pair, record in zip(pairs, records, strict=True)
             for name, fields in record.critics.items()
@@ -193,7 +209,9 @@ def _write_checklists(pairs: list[Pair], records: list[Record]) -> None:
     checklists = Checklist.objects.bulk_create(
         [
             Checklist(
-                pair=pair, slot=0, version=1 if record.human_atoms is not None else 0,
+                pair=pair,
+                slot=0,
+                version=1 if record.human_atoms is not None else 0,
                 status=Checklist.Status.SUBMITTED if record.human_atoms else Checklist.Status.TODO,
             )
             for pair, record in zip(pairs, records, strict=True)
@@ -213,7 +231,8 @@ def _write_checklists(pairs: list[Pair], records: list[Record]) -> None:
     # One correlated UPDATE; bulk_update's CASE per row is many times slower on PostgreSQL.
     Checklist.objects.filter(pk__in=[c.pk for c, _ in with_atoms]).update(
         current=Subquery(
-            ChecklistRevision.objects.filter(checklist=OuterRef("pk")).order_by("-number")
+            ChecklistRevision.objects.filter(checklist=OuterRef("pk"))
+            .order_by("-number")
             .values("pk")[:1]
         )
     )

@@ -21,11 +21,15 @@ def checklist_review(*, checklist_id: int, reviewer, verdict: str, comment: str 
     if checklist.status != Checklist.Status.SUBMITTED:
         raise ValidationError("Only submitted checklists can be reviewed.")
     status = (
-        Checklist.Status.APPROVED if verdict == Review.Verdict.APPROVE
+        Checklist.Status.APPROVED
+        if verdict == Review.Verdict.APPROVE
         else Checklist.Status.SENT_BACK
     )
     Checklist.objects.filter(pk=checklist.pk).update(status=status, updated_at=timezone.now())
     return Review.objects.create(
-        checklist=checklist, revision_id=checklist.current_id, reviewer=reviewer,
-        verdict=verdict, comment=comment,
+        checklist=checklist,
+        revision_id=checklist.current_id,
+        reviewer=reviewer,
+        verdict=verdict,
+        comment=comment,
     )

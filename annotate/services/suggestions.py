@@ -12,8 +12,14 @@ from annotate.services.checklists import SaveResult, checklist_save
 
 @transaction.atomic
 def suggestion_decide(
-    *, suggestion_id: int, checklist_id: int, user, accept: bool,
-    atoms: list[str], version: int, text: str = "",
+    *,
+    suggestion_id: int,
+    checklist_id: int,
+    user,
+    accept: bool,
+    atoms: list[str],
+    version: int,
+    text: str = "",
 ) -> SaveResult:
     """Accepting appends the atom (edited text if given) to the editor's atoms and saves them."""
     checklist = Checklist.objects.select_related("current").get(pk=checklist_id)
@@ -30,7 +36,8 @@ def suggestion_decide(
         result = checklist_save(checklist_id=checklist_id, user=user, atoms=atoms, version=version)
     state = AtomSuggestion.State.ACCEPTED if accept else AtomSuggestion.State.REJECTED
     SuggestionDecision.objects.update_or_create(
-        suggestion=suggestion, checklist=checklist,
+        suggestion=suggestion,
+        checklist=checklist,
         defaults={"state": state, "text": text if accept else "", "decided_by": user},
     )
     AtomSuggestion.objects.filter(pk=suggestion.pk).update(

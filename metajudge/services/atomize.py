@@ -15,8 +15,9 @@ def suggestions_add(*, batch: list[tuple[int, list[str]]]) -> int:
     """Add each pair's atoms as open suggestions. A text already suggested for the pair (open,
     accepted or rejected) is left as it is, so re-running never duplicates or re-opens one."""
     rows = [
-        AtomSuggestion(pair_id=pair_id, text=text, source=AtomSuggestion.Source.ATOMIZER,
-                       position=position)
+        AtomSuggestion(
+            pair_id=pair_id, text=text, source=AtomSuggestion.Source.ATOMIZER, position=position
+        )
         for pair_id, atoms in batch
         for position, text in enumerate(atoms)
     ]

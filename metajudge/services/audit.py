@@ -15,9 +15,7 @@ MAX_COMMENT = 4000
 
 
 @transaction.atomic
-def verdict_record(
-    *, result: MatchResult, reviewer, kind: str, comment: str = ""
-) -> AuditVerdict:
+def verdict_record(*, result: MatchResult, reviewer, kind: str, comment: str = "") -> AuditVerdict:
     """Record (or replace) the verdict on a case; "checklist incomplete" sends the pair back."""
     if kind not in V.values:
         raise ValidationError("Choose a verdict.")
@@ -26,8 +24,13 @@ def verdict_record(
         raise ValidationError("Say what the human checklist misses: the note goes to annotators.")
     verdict, _ = AuditVerdict.objects.update_or_create(
         result=result,
-        defaults={"kind": kind, "comment": comment, "reviewer": reviewer,
-                  "revision_id": result.revision_id, "recall": result.recall},
+        defaults={
+            "kind": kind,
+            "comment": comment,
+            "reviewer": reviewer,
+            "revision_id": result.revision_id,
+            "recall": result.recall,
+        },
     )
     if kind == V.CHECKLIST_INCOMPLETE:
         checklist_send_back(pair_id=result.pair_id, reviewer=reviewer, note=comment)
@@ -46,7 +49,9 @@ def checklist_send_back(*, pair_id: int, reviewer, note: str) -> Checklist:
         raise ValidationError("This pair has no human checklist to send back.")
     if checklist.status == Checklist.Status.SUBMITTED:
         checklist_review(
-            checklist_id=checklist.pk, reviewer=reviewer, verdict="send_back",
+            checklist_id=checklist.pk,
+            reviewer=reviewer,
+            verdict="send_back",
             comment=f"Audit: {note}",
         )
     elif checklist.status != Checklist.Status.SENT_BACK:

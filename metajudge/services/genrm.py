@@ -17,11 +17,20 @@ OPEN_STATES = (GenrmRun.State.QUEUED, GenrmRun.State.RUNNING)
 
 
 def genrm_run_start(
-    *, dataset: Dataset, critic: Critic, endpoint: JudgeEndpoint,
-    template: PromptTemplate | None = None, atomizer_template: PromptTemplate | None = None,
-    atoms_from: str = GenrmRun.AtomsFrom.AUTO, atomize_think: bool = False,
-    concurrency: int | None = None, domain: str = "", chain_matcher: str = "",
-    chain_endpoint: JudgeEndpoint | None = None, user=None, enqueue: bool = True,
+    *,
+    dataset: Dataset,
+    critic: Critic,
+    endpoint: JudgeEndpoint,
+    template: PromptTemplate | None = None,
+    atomizer_template: PromptTemplate | None = None,
+    atoms_from: str = GenrmRun.AtomsFrom.AUTO,
+    atomize_think: bool = False,
+    concurrency: int | None = None,
+    domain: str = "",
+    chain_matcher: str = "",
+    chain_endpoint: JudgeEndpoint | None = None,
+    user=None,
+    enqueue: bool = True,
 ) -> GenrmRun:
     """Start a critic's run, or re-open the same one: only new and failed pairs are redone."""
     if chain_matcher not in ("", MatchRun.Matcher.OFFLINE, MatchRun.Matcher.LLM):
@@ -29,34 +38,78 @@ def genrm_run_start(
     if chain_matcher == MatchRun.Matcher.LLM and chain_endpoint is None:
         raise ValueError("an llm chain needs a judge endpoint")
     return _start(
-        kind=GenrmRun.Kind.GENRM, dataset=dataset, critic=critic, endpoint=endpoint,
+        kind=GenrmRun.Kind.GENRM,
+        dataset=dataset,
+        critic=critic,
+        endpoint=endpoint,
         template=template or template_default("genrm"),
         atomizer_template=atomizer_template or template_default("atomizer"),
-        atoms_from=atoms_from, domain=domain, concurrency=concurrency, user=user, enqueue=enqueue,
-        extra={"atomize_think": atomize_think, "chain_matcher": chain_matcher,
-               "chain_endpoint": chain_endpoint},
+        atoms_from=atoms_from,
+        domain=domain,
+        concurrency=concurrency,
+        user=user,
+        enqueue=enqueue,
+        extra={
+            "atomize_think": atomize_think,
+            "chain_matcher": chain_matcher,
+            "chain_endpoint": chain_endpoint,
+        },
     )
 
 
 def atomize_run_start(
-    *, dataset: Dataset, endpoint: JudgeEndpoint, template: PromptTemplate | None = None,
-    concurrency: int | None = None, domain: str = "", user=None, enqueue: bool = True,
+    *,
+    dataset: Dataset,
+    endpoint: JudgeEndpoint,
+    template: PromptTemplate | None = None,
+    concurrency: int | None = None,
+    domain: str = "",
+    user=None,
+    enqueue: bool = True,
 ) -> GenrmRun:
     """Propose human atoms from annotators' free-text reasons, as suggestions."""
     template = template or template_default("atomizer")
     return _start(
-        kind=GenrmRun.Kind.ATOMIZE_HUMAN, dataset=dataset, critic=None, endpoint=endpoint,
-        template=template, atomizer_template=template, atoms_from=GenrmRun.AtomsFrom.ATOMIZER,
-        domain=domain, concurrency=concurrency, user=user, enqueue=enqueue, extra={},
+        kind=GenrmRun.Kind.ATOMIZE_HUMAN,
+        dataset=dataset,
+        critic=None,
+        endpoint=endpoint,
+        template=template,
+        atomizer_template=template,
+        atoms_from=GenrmRun.AtomsFrom.ATOMIZER,
+        domain=domain,
+        concurrency=concurrency,
+        user=user,
+        enqueue=enqueue,
+        extra={},
     )
 
 
-def _start(*, kind, dataset, critic, endpoint, template, atomizer_template, atoms_from, domain,
-           concurrency, user, enqueue, extra) -> GenrmRun:
+def _start(
+    *,
+    kind,
+    dataset,
+    critic,
+    endpoint,
+    template,
+    atomizer_template,
+    atoms_from,
+    domain,
+    concurrency,
+    user,
+    enqueue,
+    extra,
+) -> GenrmRun:
     with transaction.atomic():
         run, _ = GenrmRun.objects.select_for_update().get_or_create(
-            kind=kind, dataset=dataset, critic=critic, endpoint=endpoint, template=template,
-            atomizer_template=atomizer_template, atoms_from=atoms_from, domain=domain,
+            kind=kind,
+            dataset=dataset,
+            critic=critic,
+            endpoint=endpoint,
+            template=template,
+            atomizer_template=atomizer_template,
+            atoms_from=atoms_from,
+            domain=domain,
             defaults={"created_by": user, **extra},
         )
         for name, value in extra.items():
@@ -83,7 +136,8 @@ def _pairs(run: GenrmRun):
 def _prepare(run: GenrmRun) -> None:
     GenrmItem.objects.bulk_create(
         (GenrmItem(run=run, pair_id=pk) for pk in _pairs(run).iterator(chunk_size=5000)),
-        ignore_conflicts=True, batch_size=2000,
+        ignore_conflicts=True,
+        batch_size=2000,
     )
     GenrmItem.objects.filter(run=run, status=S.ERROR).update(status=S.PENDING, claim_token=None)
 
@@ -91,7 +145,9 @@ def _prepare(run: GenrmRun) -> None:
 def refresh_counts(run: GenrmRun) -> GenrmRun:
     """Recounted from the items, so a chunk that ran twice never inflates them."""
     counts = dict(
-        GenrmItem.objects.filter(run=run).values("status").annotate(n=Count("pk"))
+        GenrmItem.objects.filter(run=run)
+        .values("status")
+        .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
     run.total = sum(counts.values())
@@ -106,7 +162,8 @@ def refresh_counts(run: GenrmRun) -> GenrmRun:
 def pending_chunks(run: GenrmRun) -> list[list[int]]:
     ids = list(
         GenrmItem.objects.filter(run=run, status__in=[S.PENDING, S.CLAIMED])
-        .order_by("pair_id").values_list("pair_id", flat=True)
+        .order_by("pair_id")
+        .values_list("pair_id", flat=True)
     )
     size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 4)
     return [ids[i : i + size] for i in range(0, len(ids), size)]
@@ -168,10 +225,14 @@ def genrm_run_chain(*, run_id: int, enqueue: bool = True) -> MatchRun:
             raise ValueError(f"genrm run {run_id} has no chained matcher")
         llm = run.chain_matcher == MatchRun.Matcher.LLM
         match_run = run_start(
-            dataset=run.dataset, critic=run.critic, matcher=run.chain_matcher,
+            dataset=run.dataset,
+            critic=run.critic,
+            matcher=run.chain_matcher,
             endpoint=run.chain_endpoint if llm else None,
             template=template_default("metajudge") if llm else None,
-            concurrency=None if llm else 1, domain=run.domain, user=run.created_by,
+            concurrency=None if llm else 1,
+            domain=run.domain,
+            user=run.created_by,
             enqueue=enqueue,
         )
         GenrmRun.objects.filter(pk=run_id).update(chained_run=match_run)

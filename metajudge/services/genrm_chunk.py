@@ -33,7 +33,8 @@ def claim(run: GenrmRun, pair_ids: list[int], owner: str | None = None) -> list[
     token = _token(owner)
     expired = timezone.now() - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
     GenrmItem.objects.filter(run=run, pair_id__in=pair_ids).filter(
-        Q(status=S.PENDING) | Q(status=S.CLAIMED, claimed_at__lt=expired)
+        Q(status=S.PENDING)
+        | Q(status=S.CLAIMED, claimed_at__lt=expired)
         | Q(status=S.CLAIMED, claim_token=token)
     ).update(status=S.CLAIMED, claim_token=token, claimed_at=timezone.now())
     return list(GenrmItem.objects.filter(run=run, claim_token=token, status=S.CLAIMED))
@@ -48,15 +49,17 @@ def _token(owner: str | None) -> uuid.UUID:
 
 def _jobs(run: GenrmRun, items: list[GenrmItem]) -> list[Job]:
     fields = ("pk", "context", "response_1", "response_2", "human_reasons")
-    pairs = {p["pk"]: p for p in Pair.objects.filter(pk__in=[i.pair_id for i in items])
-             .values(*fields)}
+    pairs = {
+        p["pk"]: p for p in Pair.objects.filter(pk__in=[i.pair_id for i in items]).values(*fields)
+    }
     jobs = []
     for item in items:
         pair = pairs[item.pair_id]
         job = Job(pair_id=item.pair_id)
         if run.kind == GenrmRun.Kind.GENRM:
-            job.prompt = render_genrm(run.template.text, pair["context"], pair["response_1"],
-                                      pair["response_2"])
+            job.prompt = render_genrm(
+                run.template.text, pair["context"], pair["response_1"], pair["response_2"]
+            )
         else:
             job.rationale = "\n\n".join(
                 f"Annotator {k}: {reason}" for k, reason in enumerate(pair["human_reasons"], 1)
@@ -65,10 +68,12 @@ def _jobs(run: GenrmRun, items: list[GenrmItem]) -> list[Job]:
     return jobs
 
 
-def process_chunk(*, run_id: int, pair_ids: list[int], enqueue_chain: bool = True,
-                  owner: str | None = None):
+def process_chunk(
+    *, run_id: int, pair_ids: list[int], enqueue_chain: bool = True, owner: str | None = None
+):
     run = GenrmRun.objects.select_related(
-        "endpoint", "template", "atomizer_template", "critic").get(pk=run_id)
+        "endpoint", "template", "atomizer_template", "critic"
+    ).get(pk=run_id)
     if run.state not in (GenrmRun.State.QUEUED, GenrmRun.State.RUNNING):
         return None
     GenrmRun.objects.filter(pk=run_id, state=GenrmRun.State.QUEUED).update(

@@ -13,8 +13,16 @@ from metajudge.services.genrm_calls import Outcome
 
 S = GenrmItem.Status
 MAX_STORED_TEXT = 256 * 1024
-JUDGMENT_FIELDS = ["generated_text", "label", "atoms", "source", "error", "tokens", "latency_ms",
-                   "updated_at"]
+JUDGMENT_FIELDS = [
+    "generated_text",
+    "label",
+    "atoms",
+    "source",
+    "error",
+    "tokens",
+    "latency_ms",
+    "updated_at",
+]
 ITEM_FIELDS = ["status", "error", "claim_token", "attempts", "updated_at"]
 
 
@@ -53,20 +61,24 @@ def judgments_upsert(*, critic_id: int, batch: list[tuple[GenrmItem, Outcome]]) 
         rows, update_conflicts=True, unique_fields=["pair", "critic"], update_fields=JUDGMENT_FIELDS
     )
     changed = [
-        j.pair_id for j in rows
-        if j.pair_id in before and before[j.pair_id] != (j.atoms, j.label)
+        j.pair_id for j in rows if j.pair_id in before and before[j.pair_id] != (j.atoms, j.label)
     ]
     if changed:
-        MatchResult.objects.filter(run__critic_id=critic_id, pair_id__in=changed, stale=False) \
-            .exclude(status=MatchResult.Status.PENDING).update(stale=True)
+        MatchResult.objects.filter(
+            run__critic_id=critic_id, pair_id__in=changed, stale=False
+        ).exclude(status=MatchResult.Status.PENDING).update(stale=True)
     return changed
 
 
 def _judgment(critic_id: int, pair_id: int, outcome: Outcome) -> Judgment:
     return Judgment(
-        pair_id=pair_id, critic_id=critic_id, source="genrm",
+        pair_id=pair_id,
+        critic_id=critic_id,
+        source="genrm",
         generated_text=(outcome.text or "")[:MAX_STORED_TEXT],
-        label=outcome.label, atoms=list(outcome.atoms), error=outcome.error[:2000],
+        label=outcome.label,
+        atoms=list(outcome.atoms),
+        error=outcome.error[:2000],
         tokens=outcome.prompt_tokens + outcome.completion_tokens,
         latency_ms=min(outcome.latency_ms, 2**31 - 1),
     )

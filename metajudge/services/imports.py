@@ -33,10 +33,18 @@ def _judgment(pair: Pair, critic: Critic, metadata: dict) -> Judgment:
         return judgment
     atoms_key = _find_key(metadata, f"{critic.name}-checklist")
     label_key = _find_key(metadata, f"{critic.name}-label")
-    label = parse_label(metadata[label_key]) if label_key and metadata[label_key] not in ("", None) else None
+    label = (
+        parse_label(metadata[label_key])
+        if label_key and metadata[label_key] not in ("", None)
+        else None
+    )
     return Judgment.objects.create(
-        pair=pair, critic=critic, atoms=metadata.get(atoms_key) or [], label=label or None,
-        generated_text=str(metadata.get(f"{critic.name}-generated_text", "")), source="import",
+        pair=pair,
+        critic=critic,
+        atoms=metadata.get(atoms_key) or [],
+        label=label or None,
+        generated_text=str(metadata.get(f"{critic.name}-generated_text", "")),
+        source="import",
     )
 
 
@@ -58,7 +66,9 @@ def _score(obj: dict, critic: Critic) -> tuple[scoring.SampleScore, list]:
     if not isinstance(human, list) or model_key is None:
         return scoring.SampleScore(scoring.ERROR, "metadata lacks a checklist"), list(parsed.lines)
     score = scoring.score_sample(
-        text, len(human), len(metadata[model_key]),
+        text,
+        len(human),
+        len(metadata[model_key]),
         max_checklist_len=settings.METAJUDGE_MAX_CHECKLIST_LEN,
         precision_cap=settings.METAJUDGE_PRECISION_CAP,
     )
@@ -66,12 +76,18 @@ def _score(obj: dict, critic: Critic) -> tuple[scoring.SampleScore, list]:
 
 
 @transaction.atomic
-def metajudge_import(*, stream: BinaryIO, dataset: Dataset, critic_name: str,
-                     judge_name: str = "imported") -> tuple[MatchRun, ImportReport]:
+def metajudge_import(
+    *, stream: BinaryIO, dataset: Dataset, critic_name: str, judge_name: str = "imported"
+) -> tuple[MatchRun, ImportReport]:
     critic, _ = Critic.objects.get_or_create(name=critic_name)
     run, _ = MatchRun.objects.get_or_create(
-        dataset=dataset, critic=critic, matcher=MatchRun.Matcher.IMPORT, judge_model=judge_name,
-        endpoint=None, template=None, domain="",
+        dataset=dataset,
+        critic=critic,
+        matcher=MatchRun.Matcher.IMPORT,
+        judge_model=judge_name,
+        endpoint=None,
+        template=None,
+        domain="",
     )
     report = ImportReport()
     for line_no, text, error in iter_lines(stream, settings.IMPORT_MAX_LINE_BYTES):
@@ -105,10 +121,21 @@ def _import_one(run: MatchRun, critic: Critic, text: str) -> None:
     score, lines = _score(obj, critic)
     checklist = Checklist.objects.filter(pair=pair, slot=0).first()
     same = checklist is not None and checklist.atoms == obj["metadata"].get("human-checklist")
-    MatchResult.objects.update_or_create(run=run, pair=pair, defaults={
-        "judgment": judgment, "revision_id": checklist.current_id if checklist else None,
-        "stale": not same, "status": score.status, "error": score.error,
-        "raw_text": _text(obj) or "", "lines": lines, "precision": score.precision,
-        "recall": score.recall, "f1": score.f1, "average_precision": score.average_precision,
-        "label_correct": scoring.outcome_correct(judgment.label, pair.preference),
-    })
+    MatchResult.objects.update_or_create(
+        run=run,
+        pair=pair,
+        defaults={
+            "judgment": judgment,
+            "revision_id": checklist.current_id if checklist else None,
+            "stale": not same,
+            "status": score.status,
+            "error": score.error,
+            "raw_text": _text(obj) or "",
+            "lines": lines,
+            "precision": score.precision,
+            "recall": score.recall,
+            "f1": score.f1,
+            "average_precision": score.average_precision,
+            "label_correct": scoring.outcome_correct(judgment.label, pair.preference),
+        },
+    )

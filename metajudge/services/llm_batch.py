@@ -15,10 +15,16 @@ from metajudge.llm import EndpointConfig, JudgeClient
 def endpoint_config(run) -> EndpointConfig:
     e = run.endpoint
     return EndpointConfig(
-        base_url=e.base_url or settings.OPENAI_BASE_URL, model=e.model, api_key_env=e.api_key_env,
-        max_concurrency=e.max_concurrency, requests_per_minute=e.requests_per_minute,
-        temperature=e.temperature, max_tokens=e.max_tokens, timeout=e.timeout,
-        max_attempts=settings.METAJUDGE_MAX_ATTEMPTS, backoff_base=settings.METAJUDGE_BACKOFF_BASE,
+        base_url=e.base_url or settings.OPENAI_BASE_URL,
+        model=e.model,
+        api_key_env=e.api_key_env,
+        max_concurrency=e.max_concurrency,
+        requests_per_minute=e.requests_per_minute,
+        temperature=e.temperature,
+        max_tokens=e.max_tokens,
+        timeout=e.timeout,
+        max_attempts=settings.METAJUDGE_MAX_ATTEMPTS,
+        backoff_base=settings.METAJUDGE_BACKOFF_BASE,
     )
 
 

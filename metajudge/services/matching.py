@@ -57,12 +57,14 @@ def claim(run: MatchRun, pair_ids: list[int], owner: str | None = None) -> list[
     token = _token(owner)
     expired = timezone.now() - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
     MatchResult.objects.filter(run=run, pair_id__in=pair_ids).filter(
-        Q(status=S.PENDING) | Q(status=S.CLAIMED, claimed_at__lt=expired)
+        Q(status=S.PENDING)
+        | Q(status=S.CLAIMED, claimed_at__lt=expired)
         | Q(status=S.CLAIMED, claim_token=token)
     ).update(status=S.CLAIMED, claim_token=token, claimed_at=timezone.now())
     return list(
-        MatchResult.objects.filter(run=run, claim_token=token, status=S.CLAIMED)
-        .select_related("judgment", "pair")
+        MatchResult.objects.filter(run=run, claim_token=token, status=S.CLAIMED).select_related(
+            "judgment", "pair"
+        )
     )
 
 
@@ -77,12 +79,14 @@ def _token(owner: str | None) -> uuid.UUID:
 
 def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
     current = dict(
-        Checklist.objects.filter(pair_id__in=[r.pair_id for r in results], slot=0)
-        .values_list("pair_id", "current_id")
+        Checklist.objects.filter(pair_id__in=[r.pair_id for r in results], slot=0).values_list(
+            "pair_id", "current_id"
+        )
     )
     atoms = dict(
-        Checklist.objects.filter(pair_id__in=current.keys(), slot=0)
-        .values_list("current_id", "current__atoms")
+        Checklist.objects.filter(pair_id__in=current.keys(), slot=0).values_list(
+            "current_id", "current__atoms"
+        )
     )
     samples = []
     for result in results:
@@ -121,14 +125,19 @@ def _skip_reason(sample: Sample) -> str | None:
     if m == 0:
         return "skipped: the model checklist is empty"
     if m > settings.METAJUDGE_MAX_CHECKLIST_LEN:
-        return f"skipped: the model checklist has {m} atoms (max {settings.METAJUDGE_MAX_CHECKLIST_LEN})"
+        limit = settings.METAJUDGE_MAX_CHECKLIST_LEN
+        return f"skipped: the model checklist has {m} atoms (max {limit})"
     return None
 
 
 def _result_fields(sample: Sample, answer: Answer | None) -> None:
     r = sample.result
     r.revision_id, r.label_correct, r.stale, r.claim_token = (
-        sample.revision_id, sample.label_correct, False, None)
+        sample.revision_id,
+        sample.label_correct,
+        False,
+        None,
+    )
     if answer is None:
         r.status, r.error, r.raw_text, r.lines = S.SKIPPED, _skip_reason(sample), "", []
         r.precision = r.recall = r.f1 = r.average_precision = None
@@ -137,20 +146,40 @@ def _result_fields(sample: Sample, answer: Answer | None) -> None:
     r.attempts, r.cached = answer.attempts, answer.cached
     r.prompt_tokens, r.completion_tokens = answer.prompt_tokens, answer.completion_tokens
     score = scoring.score_sample(
-        None if answer.error else answer.text, len(sample.human), len(sample.model),
+        None if answer.error else answer.text,
+        len(sample.human),
+        len(sample.model),
         max_checklist_len=settings.METAJUDGE_MAX_CHECKLIST_LEN,
         precision_cap=settings.METAJUDGE_PRECISION_CAP,
     )
     r.lines = [list(x) for x in scoring.parse_answer(answer.text).lines] if answer.text else []
     r.status, r.error = score.status, answer.error or score.error
     r.precision, r.recall, r.f1, r.average_precision = (
-        score.precision, score.recall, score.f1, score.average_precision)
+        score.precision,
+        score.recall,
+        score.f1,
+        score.average_precision,
+    )
 
 
 WRITE_FIELDS = [
-    "status", "error", "raw_text", "lines", "precision", "recall", "f1", "average_precision",
-    "revision", "label_correct", "stale", "claim_token", "attempts", "cached", "prompt_tokens",
-    "completion_tokens", "updated_at",
+    "status",
+    "error",
+    "raw_text",
+    "lines",
+    "precision",
+    "recall",
+    "f1",
+    "average_precision",
+    "revision",
+    "label_correct",
+    "stale",
+    "claim_token",
+    "attempts",
+    "cached",
+    "prompt_tokens",
+    "completion_tokens",
+    "updated_at",
 ]
 
 
@@ -166,7 +195,9 @@ def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
         # An upsert on the primary key: one INSERT .. ON CONFLICT DO UPDATE per batch, far
         # cheaper than bulk_update's CASE per row and field.
         MatchResult.objects.bulk_create(
-            [s.result for s, _ in items], update_conflicts=True, unique_fields=["pk"],
+            [s.result for s, _ in items],
+            update_conflicts=True,
+            unique_fields=["pk"],
             update_fields=WRITE_FIELDS,
         )
         _cache_answers(fresh)
@@ -175,7 +206,8 @@ def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
             done_count=F("done_count") + len(items),
             error_count=F("error_count") + sum(s.result.status == S.ERROR for s, _ in items),
             prompt_tokens=F("prompt_tokens") + sum(a.prompt_tokens for _, a in items if a),
-            completion_tokens=F("completion_tokens") + sum(a.completion_tokens for _, a in items if a),
+            completion_tokens=F("completion_tokens")
+            + sum(a.completion_tokens for _, a in items if a),
             calls=F("calls") + sum(a.attempts for _, a in items if a and not a.cached),
         )
 
@@ -183,8 +215,12 @@ def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
 def _cache_answers(items: list[tuple[Sample, Answer]]) -> None:
     CachedAnswer.objects.bulk_create(
         [
-            CachedAnswer(key=s.cache_key, text=a.text, prompt_tokens=a.prompt_tokens,
-                         completion_tokens=a.completion_tokens)
+            CachedAnswer(
+                key=s.cache_key,
+                text=a.text,
+                prompt_tokens=a.prompt_tokens,
+                completion_tokens=a.completion_tokens,
+            )
             for s, a in items
             if s.cache_key and s.result.status == S.VALID
         ],
@@ -221,8 +257,9 @@ def _drain_with(run: MatchRun, samples: list, answer_all, write, grammar: bool =
     """Run the calls on a loop thread; write what comes back from this thread, in batches."""
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
-    worker = threading.Thread(target=answer_all, args=(run, samples, done, stop, grammar),
-                              daemon=True)
+    worker = threading.Thread(
+        target=answer_all, args=(run, samples, done, stop, grammar), daemon=True
+    )
     worker.start()
     finished, batch, last_flush = 0, [], time.monotonic()
     while finished < len(samples):

@@ -97,29 +97,45 @@ def _read_answer(s: Scored) -> None:
         # No reason list: each sentence of the visible rationale stands in for an atom.
         text = genrm_parsing.rationale_for_atomizer(s.item.generated_text)
         s.atoms = genrm_parsing.dedupe(
-            [genrm_parsing.clean_atom(x) for x in _SENTENCE.split(text) if x.strip()])
+            [genrm_parsing.clean_atom(x) for x in _SENTENCE.split(text) if x.strip()]
+        )
         s.atoms_source = "sentences"
 
 
 def _result(s: Scored) -> dict:
     if s.error:
         return {"pair_id": s.item.pair_id, "error": s.error}
-    score = scoring.score_sample(
-        s.answer, len(s.human), len(s.atoms),
-        max_checklist_len=settings.METAJUDGE_MAX_CHECKLIST_LEN,
-        precision_cap=settings.METAJUDGE_PRECISION_CAP,
-    ) if s.atoms else scoring.SampleScore(scoring.SKIPPED)
+    score = (
+        scoring.score_sample(
+            s.answer,
+            len(s.human),
+            len(s.atoms),
+            max_checklist_len=settings.METAJUDGE_MAX_CHECKLIST_LEN,
+            precision_cap=settings.METAJUDGE_PRECISION_CAP,
+        )
+        if s.atoms
+        else scoring.SampleScore(scoring.SKIPPED)
+    )
     if score.status == scoring.ERROR:
         return {"pair_id": s.item.pair_id, "error": f"matcher: {score.error}"}
     correct = scoring.outcome_correct(s.label, s.preference)
     outcome = None if correct is None else float(correct)
     rationale = score.average_precision if score.status == scoring.VALID else 0.0
     return {
-        "pair_id": s.item.pair_id, "label": s.label, "atoms": s.atoms,
-        "atoms_source": s.atoms_source, "outcome_reward": outcome, "rationale_reward": rationale,
-        "hybrid_reward": (outcome or 0.0) + s.item.lam * rationale, "lambda": s.item.lam,
-        "matcher": s.item.matcher, "rationale_status": score.status, "cached": s.cached,
-        "precision": score.precision, "recall": score.recall, "f1": score.f1,
+        "pair_id": s.item.pair_id,
+        "label": s.label,
+        "atoms": s.atoms,
+        "atoms_source": s.atoms_source,
+        "outcome_reward": outcome,
+        "rationale_reward": rationale,
+        "hybrid_reward": (outcome or 0.0) + s.item.lam * rationale,
+        "lambda": s.item.lam,
+        "matcher": s.item.matcher,
+        "rationale_status": score.status,
+        "cached": s.cached,
+        "precision": score.precision,
+        "recall": score.recall,
+        "f1": score.f1,
         "average_precision": score.average_precision,
     }
 

@@ -15,15 +15,26 @@ OPEN_STATES = (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
 
 
 def run_start(
-    *, dataset: Dataset, critic: Critic, matcher: str, endpoint: JudgeEndpoint | None = None,
-    template: PromptTemplate | None = None, concurrency: int | None = None, domain: str = "",
-    user=None, enqueue: bool = True,
+    *,
+    dataset: Dataset,
+    critic: Critic,
+    matcher: str,
+    endpoint: JudgeEndpoint | None = None,
+    template: PromptTemplate | None = None,
+    concurrency: int | None = None,
+    domain: str = "",
+    user=None,
+    enqueue: bool = True,
 ) -> MatchRun:
     """Start a run, or re-open the same run: only new, stale and failed samples are redone."""
     with transaction.atomic():
         run, _ = MatchRun.objects.select_for_update().get_or_create(
-            dataset=dataset, critic=critic, matcher=matcher, endpoint=endpoint,
-            template=template, domain=domain,
+            dataset=dataset,
+            critic=critic,
+            matcher=matcher,
+            endpoint=endpoint,
+            template=template,
+            domain=domain,
             defaults={"judge_model": endpoint.model if endpoint else matcher, "created_by": user},
         )
         run.concurrency = concurrency or (endpoint.max_concurrency if endpoint else 1)
@@ -46,9 +57,7 @@ def _eligible(run: MatchRun):
             judgments = judgments.filter(pair__domain=run.domain)
         yield from ((p, j, None) for p, j in judgments.values_list("pair_id", "pk").iterator())
         return
-    checklists = Checklist.objects.filter(
-        pair__dataset=run.dataset, slot=0, current__isnull=False
-    )
+    checklists = Checklist.objects.filter(pair__dataset=run.dataset, slot=0, current__isnull=False)
     if run.domain:
         checklists = checklists.filter(pair__domain=run.domain)
     revision_by_pair = dict(checklists.values_list("pair_id", "current_id"))
@@ -59,8 +68,12 @@ def _eligible(run: MatchRun):
 
 def _prepare(run: MatchRun) -> None:
     MatchResult.objects.bulk_create(
-        (MatchResult(run=run, pair_id=p, judgment_id=j, revision_id=r) for p, j, r in _eligible(run)),
-        ignore_conflicts=True, batch_size=2000,
+        (
+            MatchResult(run=run, pair_id=p, judgment_id=j, revision_id=r)
+            for p, j, r in _eligible(run)
+        ),
+        ignore_conflicts=True,
+        batch_size=2000,
     )
     MatchResult.objects.filter(run=run).filter(Q(stale=True) | Q(status=S.ERROR)).update(
         status=S.PENDING, stale=False, claim_token=None
@@ -70,7 +83,9 @@ def _prepare(run: MatchRun) -> None:
 def refresh_counts(run: MatchRun) -> MatchRun:
     """Counters are recounted from the results, so a chunk that ran twice never inflates them."""
     counts = dict(
-        MatchResult.objects.filter(run=run).values("status").annotate(n=Count("pk"))
+        MatchResult.objects.filter(run=run)
+        .values("status")
+        .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
     run.total = sum(counts.values())
@@ -85,7 +100,8 @@ def refresh_counts(run: MatchRun) -> MatchRun:
 def pending_chunks(run: MatchRun) -> list[list[int]]:
     ids = list(
         MatchResult.objects.filter(run=run, status__in=[S.PENDING, S.CLAIMED])
-        .order_by("pair_id").values_list("pair_id", flat=True)
+        .order_by("pair_id")
+        .values_list("pair_id", flat=True)
     )
     # Each chunk ends with a tail where fewer calls than `concurrency` are in flight; chunks
     # many times larger than the concurrency keep that tail a small share of the run.
@@ -144,7 +160,9 @@ def result_rerun(*, result: MatchResult) -> MatchResult:
     with transaction.atomic():
         checklist = Checklist.objects.filter(pair_id=result.pair_id, slot=0).first()
         MatchResult.objects.filter(pk=result.pk).update(
-            status=S.PENDING, stale=False, claim_token=None,
+            status=S.PENDING,
+            stale=False,
+            claim_token=None,
             revision=checklist.current_id if checklist else None,
         )
         MatchRun.objects.filter(pk=result.run_id).update(

@@ -23,7 +23,9 @@ def template_default(kind: str) -> PromptTemplate:
 
 
 @transaction.atomic
-def endpoint_for(*, model: str, base_url: str = "", concurrency: int | None = None) -> JudgeEndpoint:
+def endpoint_for(
+    *, model: str, base_url: str = "", concurrency: int | None = None
+) -> JudgeEndpoint:
     """Find or create the endpoint for a model at a base URL (default OPENAI_BASE_URL)."""
     from metajudge.services.endpoints import endpoint_validate_url
 

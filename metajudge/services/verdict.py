@@ -28,8 +28,9 @@ def verdict_samples(run: MatchRun, samples: list) -> None:
     for sample in samples:
         if sample.label_correct:
             rationale = scoring.visible_rationale(sample.result.judgment.generated_text)
-            sample.prompt = render_verdict(run.template.text, sample.result.pair.golden_judgment,
-                                           rationale)
+            sample.prompt = render_verdict(
+                run.template.text, sample.result.pair.golden_judgment, rationale
+            )
             sample.human = ["verdict"]  # one answer line expected; no R/S grammar here
             asked.append(sample)
         else:
@@ -54,8 +55,20 @@ def _finish(result: MatchResult, sample, answer) -> None:
     result.status = S.VALID if result.verdict else S.ERROR
 
 
-FIELDS = ["status", "error", "raw_text", "verdict", "revision", "label_correct", "stale",
-          "claim_token", "attempts", "prompt_tokens", "completion_tokens", "updated_at"]
+FIELDS = [
+    "status",
+    "error",
+    "raw_text",
+    "verdict",
+    "revision",
+    "label_correct",
+    "stale",
+    "claim_token",
+    "attempts",
+    "prompt_tokens",
+    "completion_tokens",
+    "updated_at",
+]
 
 
 def _write_verdicts(run: MatchRun, samples: list) -> None:

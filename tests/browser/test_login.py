@@ -3,8 +3,10 @@ import pytest
 
 @pytest.mark.django_db(transaction=True)
 def test_login_shows_datasets(login, annotator, live_server, shot):
+    import io  # noqa: E401
+    import json
+
     from annotate.services.imports import import_pairs
-    import io, json  # noqa: E401
 
     record = {"id": "x1", "response1": "a", "response2": "b", "overall_preference": 1}
     import_pairs(stream=io.BytesIO(json.dumps(record).encode()), dataset_name="alpha")
@@ -18,4 +20,8 @@ def test_login_shows_datasets(login, annotator, live_server, shot):
 def test_wrong_password_is_refused(login, annotator):
     page = login("ann", "wrong")
     assert "/accounts/login/" in page.url
-    assert page.get_by_role("alert").inner_text().startswith("Please enter a correct username and password")
+    assert (
+        page.get_by_role("alert")
+        .inner_text()
+        .startswith("Please enter a correct username and password")
+    )

@@ -12,18 +12,23 @@ from annotate.services.assignments import checklist_claim
 from annotate.services.imports import import_pairs
 from metajudge.models import MatchResult, MatchRun
 
-P = ('<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
-     '<a href="javascript:window.__xss=3">click</a> [md](javascript:window.__xss=4) '
-     '<svg onload="window.__xss=5"></svg> ![x](x" onerror="window.__xss=6) '
-     '<iframe src="javascript:window.top.__xss=7"></iframe>')
+P = (
+    '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+    '<a href="javascript:window.__xss=3">click</a> [md](javascript:window.__xss=4) '
+    '<svg onload="window.__xss=5"></svg> ![x](x" onerror="window.__xss=6) '
+    '<iframe src="javascript:window.top.__xss=7"></iframe>'
+)
 CRITIC = 'evil<img src=x onerror="window.__xss=8">'
 
 
 def hostile_record(i: int) -> dict:
     return {
-        "id": f"x{i}", "domain": "general", "language": "english",
+        "id": f"x{i}",
+        "domain": "general",
+        "language": "english",
         "context": [{"role": "user", "content": f"Question {P}"}],
-        "response1": f"Answer one {P}", "response2": f"Answer two\n\n```html\n{P}\n```",
+        "response1": f"Answer one {P}",
+        "response2": f"Answer two\n\n```html\n{P}\n```",
         "overall_preference": -2,
         "individual_preference": [{"score": -2, "reasoning": f"Reason {P}"}],
         "human-checklist": [f"Response 1 is right {P}", "Response 2 is wrong about the year."],
@@ -46,24 +51,41 @@ INERT_JS = """() => ({
 
 
 @pytest.mark.django_db(transaction=True)
-def test_hostile_text_is_inert_on_every_page(login, live_server, alpha, annotator, reviewer,
-                                             superuser, shot):
+def test_hostile_text_is_inert_on_every_page(
+    login, live_server, alpha, annotator, reviewer, superuser, shot
+):
     lines = "\n".join(json.dumps(hostile_record(i)) for i in range(3)).encode()
     import_pairs(stream=io.BytesIO(lines), dataset_name="alpha")
     alpha.checklists_per_pair = 2
     alpha.save()
-    call_command("run_metajudge", dataset="alpha", critic=CRITIC, judge_model="o",
-                 matcher="offline", sync=True, stdout=io.StringIO())
+    call_command(
+        "run_metajudge",
+        dataset="alpha",
+        critic=CRITIC,
+        judge_model="o",
+        matcher="offline",
+        sync=True,
+        stdout=io.StringIO(),
+    )
     pair = alpha.pairs.order_by("position").first()
     checklist = checklist_claim(user=annotator, pair=pair)
     result = MatchResult.objects.filter(pair=pair).first()
     MatchResult.objects.filter(pk=result.pk).update(raw_text=f"{P}\n{result.raw_text}")
     pages = {
-        ("ann", "pw-ann-1234"): [f"/annotate/pairs/{pair.pk}/", f"/annotate/checklists/{checklist.pk}/",
-                                 f"/annotate/checklists/{checklist.pk}/history/", "/annotate/"],
-        ("rev", "pw-rev-1234"): ["/audit/alpha/", f"/audit/alpha/triage/?critic={CRITIC}",
-                                 f"/audit/cases/{result.pk}/", f"/audit/runs/{MatchRun.objects.get().pk}/",
-                                 "/annotate/review/", f"/annotate/pairs/{pair.pk}/"],
+        ("ann", "pw-ann-1234"): [
+            f"/annotate/pairs/{pair.pk}/",
+            f"/annotate/checklists/{checklist.pk}/",
+            f"/annotate/checklists/{checklist.pk}/history/",
+            "/annotate/",
+        ],
+        ("rev", "pw-rev-1234"): [
+            "/audit/alpha/",
+            f"/audit/alpha/triage/?critic={CRITIC}",
+            f"/audit/cases/{result.pk}/",
+            f"/audit/runs/{MatchRun.objects.get().pk}/",
+            "/annotate/review/",
+            f"/annotate/pairs/{pair.pk}/",
+        ],
     }
     dialogs = []
     for (username, password), urls in pages.items():

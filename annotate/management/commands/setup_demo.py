@@ -32,10 +32,16 @@ class Command(BaseCommand):
         )
         self._after_import(demo)
         for username, password, role, superuser in DEMO_USERS:
-            user_ensure(username=username, password=password, role=role,
-                        superuser=superuser, datasets=[demo])
-            self.stdout.write(f"  user {username:<11} password {password:<16} "
-                              f"role {role or 'superuser'}")
+            user_ensure(
+                username=username,
+                password=password,
+                role=role,
+                superuser=superuser,
+                datasets=[demo],
+            )
+            self.stdout.write(
+                f"  user {username:<11} password {password:<16} role {role or 'superuser'}"
+            )
 
     def _after_import(self, demo: Dataset) -> None:
         """Score every demo critic with the offline matcher so the audit has figures at once."""
@@ -50,4 +56,6 @@ class Command(BaseCommand):
             for chunk in runs.pending_chunks(run):
                 matching.process_chunk(run_id=run.pk, pair_ids=chunk)
             run = runs.run_finalize(run_id=run.pk)
-            self.stdout.write(f"  offline MetaJudge run for {critic.name}: {run.done_count} samples")
+            self.stdout.write(
+                f"  offline MetaJudge run for {critic.name}: {run.done_count} samples"
+            )

@@ -6,8 +6,10 @@ from metajudge.services import genrm
 
 
 class Command(BaseCommand):
-    help = ("Propose human atoms from annotators' free-text reasons (HelpSteer3 reasoning). "
-            "They are stored as suggestions for annotators, never as the checklist itself.")
+    help = (
+        "Propose human atoms from annotators' free-text reasons (HelpSteer3 reasoning). "
+        "They are stored as suggestions for annotators, never as the checklist itself."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True)
@@ -16,17 +18,23 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=None)
         parser.add_argument("--domain", default="")
         parser.add_argument("--template", default="", help="atomizer template name")
-        parser.add_argument("--sync", action="store_true",
-                            help="run to completion in this process; exit 1 if a pair failed")
+        parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="run to completion in this process; exit 1 if a pair failed",
+        )
 
     def handle(self, *args, **o):
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
         if dataset is None:
             raise CommandError(f"unknown dataset: {o['dataset']}")
         run = genrm.atomize_run_start(
-            dataset=dataset, endpoint=_endpoint(o["model"], o["base_url"], o["concurrency"]),
+            dataset=dataset,
+            endpoint=_endpoint(o["model"], o["base_url"], o["concurrency"]),
             template=_template("atomizer", o["template"]) if o["template"] else None,
-            concurrency=o["concurrency"], domain=o["domain"], enqueue=not o["sync"],
+            concurrency=o["concurrency"],
+            domain=o["domain"],
+            enqueue=not o["sync"],
         )
         if not o["sync"]:
             self.stdout.write(f"queued atomize run {run.pk}: {run.total} pairs")

@@ -19,11 +19,14 @@ class Command(BaseCommand):
             raise CommandError(f"unknown dataset '{dataset}'")
         try:
             with open(path, "rb") as stream:
-                run, report = metajudge_import(stream=stream, dataset=found, critic_name=critic,
-                                               judge_name=judge)
+                run, report = metajudge_import(
+                    stream=stream, dataset=found, critic_name=critic, judge_name=judge
+                )
         except OSError as exc:
             raise CommandError(f"cannot open {path}: {exc.strerror}") from None
         for line_no, reason in report.rejected:
             self.stderr.write(f"line {line_no}: {reason}")
-        self.stdout.write(f"run {run.pk}: {report.created} results imported, "
-                          f"{report.rejected_count} lines rejected")
+        self.stdout.write(
+            f"run {run.pk}: {report.created} results imported, "
+            f"{report.rejected_count} lines rejected"
+        )

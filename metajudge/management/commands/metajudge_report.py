@@ -5,11 +5,19 @@ from django.core.management.base import BaseCommand, CommandError
 from annotate.models import Dataset
 from metajudge.selectors import critic_figures
 
-COLUMNS = [("critic", "Critic", 24), ("outcome_accuracy", "L-Acc", 7),
-           ("rationale_consistency", "RC", 7), ("precision", "Prec", 7), ("recall", "Recall", 7),
-           ("f1", "F1", 7), ("average_precision", "AP", 7), ("s_corr", "S-Corr", 7),
-           ("valid_samples", "Valid", 6), ("error_samples", "Errors", 6),
-           ("total_samples", "Total", 6)]
+COLUMNS = [
+    ("critic", "Critic", 24),
+    ("outcome_accuracy", "L-Acc", 7),
+    ("rationale_consistency", "RC", 7),
+    ("precision", "Prec", 7),
+    ("recall", "Recall", 7),
+    ("f1", "F1", 7),
+    ("average_precision", "AP", 7),
+    ("s_corr", "S-Corr", 7),
+    ("valid_samples", "Valid", 6),
+    ("error_samples", "Errors", 6),
+    ("total_samples", "Total", 6),
+]
 
 
 class Command(BaseCommand):
@@ -19,8 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", required=True)
         parser.add_argument("--critic", default="")
         parser.add_argument("--format", choices=["table", "json"], default="table")
-        parser.add_argument("--threshold", type=float, default=0.5,
-                            help="recall below this is 'misaligned' (atom-mode S-Corr)")
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            default=0.5,
+            help="recall below this is 'misaligned' (atom-mode S-Corr)",
+        )
 
     def handle(self, *args, dataset, critic, format, threshold, **options):
         found = Dataset.objects.filter(name=dataset).first()

@@ -18,28 +18,41 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=None)
         parser.add_argument("--domain", default="")
         parser.add_argument("--template", default="", help="GenRM template name (newest version)")
-        parser.add_argument("--atoms", choices=[c.value for c in GenrmRun.AtomsFrom],
-                            default=GenrmRun.AtomsFrom.AUTO,
-                            help="model atoms from the answer's reason list or an atomizer call")
-        parser.add_argument("--atomize-think", action="store_true",
-                            help="also atomize the <think> reasoning")
+        parser.add_argument(
+            "--atoms",
+            choices=[c.value for c in GenrmRun.AtomsFrom],
+            default=GenrmRun.AtomsFrom.AUTO,
+            help="model atoms from the answer's reason list or an atomizer call",
+        )
+        parser.add_argument(
+            "--atomize-think", action="store_true", help="also atomize the <think> reasoning"
+        )
         parser.add_argument("--then-metajudge", choices=["offline", "llm"], default="")
         parser.add_argument("--judge-model", default="", help="for --then-metajudge llm")
         parser.add_argument("--judge-base-url", default="")
-        parser.add_argument("--sync", action="store_true",
-                            help="run to completion in this process; exit 1 if a sample failed")
+        parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="run to completion in this process; exit 1 if a sample failed",
+        )
 
     def handle(self, *args, **o):
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
         if dataset is None:
             raise CommandError(f"unknown dataset: {o['dataset']}")
         critic, _ = Critic.objects.get_or_create(
-            name=o["critic"], defaults={"description": f"GenRM {o['model']}"})
+            name=o["critic"], defaults={"description": f"GenRM {o['model']}"}
+        )
         try:
             run = genrm.genrm_run_start(
-                dataset=dataset, critic=critic, atoms_from=o["atoms"], domain=o["domain"],
-                atomize_think=o["atomize_think"], concurrency=o["concurrency"],
-                enqueue=not o["sync"], **self._endpoints(o),
+                dataset=dataset,
+                critic=critic,
+                atoms_from=o["atoms"],
+                domain=o["domain"],
+                atomize_think=o["atomize_think"],
+                concurrency=o["concurrency"],
+                enqueue=not o["sync"],
+                **self._endpoints(o),
             )
         except (ValidationError, ValueError) as exc:
             raise CommandError(str(exc)) from None
@@ -85,15 +98,19 @@ def run_sync(run: GenrmRun, out) -> int:
         genrm_chunk.process_chunk(run_id=run.pk, pair_ids=chunk, enqueue_chain=False)
     run = genrm.genrm_run_finalize(run_id=run.pk, enqueue_chain=False)
     failed = GenrmItem.objects.filter(run=run, status=GenrmItem.Status.ERROR).count()
-    out.write(f"{run.kind} run {run.pk} {run.state}: {run.done_count}/{run.total} done, "
-              f"{failed} failed, {run.calls} calls")
+    out.write(
+        f"{run.kind} run {run.pk} {run.state}: {run.done_count}/{run.total} done, "
+        f"{failed} failed, {run.calls} calls"
+    )
     if run.chained_run_id:
         match_run = run.chained_run
         for chunk in runs.pending_chunks(match_run):
             matching.process_chunk(run_id=match_run.pk, pair_ids=chunk)
         match_run = runs.run_finalize(run_id=match_run.pk)
         errors = MatchResult.objects.filter(run=match_run, status=MatchResult.Status.ERROR).count()
-        out.write(f"metajudge run {match_run.pk} {match_run.state}: "
-                  f"{match_run.done_count}/{match_run.total} done, {errors} failed")
+        out.write(
+            f"metajudge run {match_run.pk} {match_run.state}: "
+            f"{match_run.done_count}/{match_run.total} done, {errors} failed"
+        )
         failed += errors
     return failed

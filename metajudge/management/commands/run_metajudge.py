@@ -17,20 +17,34 @@ class Command(BaseCommand):
         parser.add_argument("--judge-model", required=True)
         parser.add_argument("--base-url", default="")
         parser.add_argument("--concurrency", type=int, default=None)
-        parser.add_argument("--matcher", choices=["llm", "offline"], default=None,
-                            help="default: llm when a base URL is known, else offline")
+        parser.add_argument(
+            "--matcher",
+            choices=["llm", "offline"],
+            default=None,
+            help="default: llm when a base URL is known, else offline",
+        )
         parser.add_argument("--domain", default="")
-        parser.add_argument("--sync", action="store_true",
-                            help="run to completion in this process; exit 1 if a sample failed")
+        parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="run to completion in this process; exit 1 if a sample failed",
+        )
 
     def handle(self, *args, **o):
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
         critic = Critic.objects.filter(name=o["critic"]).first()
         if dataset is None or critic is None:
-            raise CommandError(f"unknown {'dataset' if dataset is None else 'critic'}: "
-                               f"{o['dataset'] if dataset is None else o['critic']}")
-        run = runs.run_start(dataset=dataset, critic=critic, enqueue=not o["sync"],
-                             domain=o["domain"], **self._matcher(o))
+            raise CommandError(
+                f"unknown {'dataset' if dataset is None else 'critic'}: "
+                f"{o['dataset'] if dataset is None else o['critic']}"
+            )
+        run = runs.run_start(
+            dataset=dataset,
+            critic=critic,
+            enqueue=not o["sync"],
+            domain=o["domain"],
+            **self._matcher(o),
+        )
         if not o["sync"]:
             self.stdout.write(f"queued run {run.pk}: {run.total} samples ({run.matcher})")
             return
@@ -38,21 +52,30 @@ class Command(BaseCommand):
             matching.process_chunk(run_id=run.pk, pair_ids=chunk)
         run = runs.run_finalize(run_id=run.pk)
         failed = MatchResult.objects.filter(run=run, status=MatchResult.Status.ERROR).count()
-        self.stdout.write(f"run {run.pk} {run.state}: {run.done_count}/{run.total} done, "
-                          f"{failed} failed, {run.calls} calls")
+        self.stdout.write(
+            f"run {run.pk} {run.state}: {run.done_count}/{run.total} done, "
+            f"{failed} failed, {run.calls} calls"
+        )
         if failed:
             raise CommandError(f"{failed} sample(s) failed for good; see run {run.pk}")
 
     def _matcher(self, o) -> dict:
-        matcher = o["matcher"] or ("llm" if o["base_url"] or settings.OPENAI_BASE_URL else "offline")
+        matcher = o["matcher"] or (
+            "llm" if o["base_url"] or settings.OPENAI_BASE_URL else "offline"
+        )
         if matcher == MatchRun.Matcher.OFFLINE:
             return {"matcher": matcher, "concurrency": 1}
         try:
-            endpoint = endpoint_for(model=o["judge_model"], base_url=o["base_url"],
-                                    concurrency=o["concurrency"])
+            endpoint = endpoint_for(
+                model=o["judge_model"], base_url=o["base_url"], concurrency=o["concurrency"]
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         if not endpoint.base_url:
             raise CommandError("no base URL: pass --base-url or set OPENAI_BASE_URL")
-        return {"matcher": matcher, "endpoint": endpoint, "template": template_default("metajudge"),
-                "concurrency": o["concurrency"]}
+        return {
+            "matcher": matcher,
+            "endpoint": endpoint,
+            "template": template_default("metajudge"),
+            "concurrency": o["concurrency"],
+        }

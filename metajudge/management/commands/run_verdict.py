@@ -8,8 +8,10 @@ from metajudge.services.setup import endpoint_for, template_default
 
 
 class Command(BaseCommand):
-    help = ("Verdict mode (R-Align): ask a binary meta-judge whether each label-correct "
-            "rationale names the decisive factors of the golden judgment.")
+    help = (
+        "Verdict mode (R-Align): ask a binary meta-judge whether each label-correct "
+        "rationale names the decisive factors of the golden judgment."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True)
@@ -25,15 +27,22 @@ class Command(BaseCommand):
         if dataset is None or critic is None:
             raise CommandError("unknown dataset or critic")
         try:
-            endpoint = endpoint_for(model=o["judge_model"], base_url=o["base_url"],
-                                    concurrency=o["concurrency"])
+            endpoint = endpoint_for(
+                model=o["judge_model"], base_url=o["base_url"], concurrency=o["concurrency"]
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         if not endpoint.base_url:
             raise CommandError("no base URL: pass --base-url or set OPENAI_BASE_URL")
-        run = runs.run_start(dataset=dataset, critic=critic, matcher="verdict", endpoint=endpoint,
-                             template=template_default("verdict"), concurrency=o["concurrency"],
-                             enqueue=not o["sync"])
+        run = runs.run_start(
+            dataset=dataset,
+            critic=critic,
+            matcher="verdict",
+            endpoint=endpoint,
+            template=template_default("verdict"),
+            concurrency=o["concurrency"],
+            enqueue=not o["sync"],
+        )
         if not o["sync"]:
             self.stdout.write(f"queued verdict run {run.pk}: {run.total} samples")
             return
@@ -41,7 +50,8 @@ class Command(BaseCommand):
             matching.process_chunk(run_id=run.pk, pair_ids=chunk)
         run = runs.run_finalize(run_id=run.pk)
         failed = MatchResult.objects.filter(run=run, status=MatchResult.Status.ERROR).count()
-        self.stdout.write(f"verdict run {run.pk} {run.state}: {run.done_count}/{run.total}, "
-                          f"{failed} failed")
+        self.stdout.write(
+            f"verdict run {run.pk} {run.state}: {run.done_count}/{run.total}, {failed} failed"
+        )
         if failed:
             raise CommandError(f"{failed} sample(s) failed for good")
