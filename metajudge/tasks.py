@@ -1,6 +1,7 @@
 """Thin Celery tasks: ids in, the service does the work. Each is safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from metajudge.services import matching, runs
@@ -18,6 +19,7 @@ DB_RETRY = {
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def process_chunk(self, run_id: int, pair_ids: list[int]) -> None:
     matching.process_chunk(run_id=run_id, pair_ids=pair_ids, owner=self.request.id)
+    _again_if_held(self, runs.chunk_open(run_id, pair_ids))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
@@ -28,9 +30,11 @@ def finalize_run(run_id: int) -> None:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def genrm_chunk(self, run_id: int, pair_ids: list[int]) -> None:
     """GenRM judgments or human-reason atomization for one chunk of a generation run."""
+    from metajudge.services import genrm
     from metajudge.services import genrm_chunk as chunk
 
     chunk.process_chunk(run_id=run_id, pair_ids=pair_ids, owner=self.request.id)
+    _again_if_held(self, genrm.chunk_open(run_id, pair_ids))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
@@ -38,3 +42,15 @@ def genrm_finalize(run_id: int) -> None:
     from metajudge.services import genrm
 
     genrm.genrm_run_finalize(run_id=run_id)
+
+
+def _again_if_held(task, still_open: bool) -> None:
+    """Part of the chunk is held by another task's claim (a worker that died holding it, say):
+    look again once that claim can have expired, until every item of the chunk is done."""
+    if still_open and not task.request.is_eager and task.request.retries < MAX_WATCH_RETRIES:
+        raise task.retry(
+            countdown=settings.METAJUDGE_CLAIM_LEASE + 1, max_retries=MAX_WATCH_RETRIES
+        )
+
+
+MAX_WATCH_RETRIES = 1000

@@ -3,13 +3,13 @@ enqueue chunks on commit, abort, resume, finalize, and chain into a MetaJudge ru
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from annotate.models import Dataset, Pair
 from metajudge.models import Critic, GenrmItem, GenrmRun, JudgeEndpoint, MatchRun, PromptTemplate
+from metajudge.services import lifecycle
 from metajudge.services.setup import template_default
 
 S = GenrmItem.Status
@@ -160,45 +160,38 @@ def refresh_counts(run: GenrmRun) -> GenrmRun:
 
 
 def pending_chunks(run: GenrmRun) -> list[list[int]]:
-    ids = list(
-        GenrmItem.objects.filter(run=run, status__in=[S.PENDING, S.CLAIMED])
-        .order_by("pair_id")
-        .values_list("pair_id", flat=True)
-    )
-    size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 4)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+    return lifecycle.pending_chunks(GenrmItem.objects.filter(run=run), run.concurrency)
 
 
 def enqueue_pending(run_id: int) -> int:
     from metajudge.tasks import genrm_chunk, genrm_finalize
 
     chunks = pending_chunks(GenrmRun.objects.get(pk=run_id))
-    for chunk in chunks:
-        genrm_chunk.delay(run_id, chunk)
-    if not chunks:
-        genrm_finalize.delay(run_id)
-    return len(chunks)
+    return lifecycle.enqueue(run_id, chunks, genrm_chunk, genrm_finalize)
 
 
 def genrm_run_abort(*, run: GenrmRun) -> GenrmRun:
-    GenrmRun.objects.filter(pk=run.pk, state__in=OPEN_STATES).update(
-        state=GenrmRun.State.ABORTED, finished_at=timezone.now(), message="aborted by a user"
-    )
+    lifecycle.abort(GenrmRun.objects.filter(pk=run.pk))
     run.refresh_from_db()
     return run
 
 
 def genrm_run_resume(*, run: GenrmRun, enqueue: bool = True) -> GenrmRun:
     """Pick an aborted or interrupted run up where it stopped."""
-    with transaction.atomic():
-        GenrmRun.objects.filter(pk=run.pk).update(state=GenrmRun.State.QUEUED, finished_at=None)
-        GenrmItem.objects.filter(run=run, status=S.CLAIMED).update(
-            status=S.PENDING, claim_token=None
-        )
-        if enqueue:
-            transaction.on_commit(lambda: enqueue_pending(run.pk))
+    lifecycle.resume(
+        GenrmRun.objects.filter(pk=run.pk),
+        GenrmItem.objects.filter(run=run),
+        lambda: enqueue_pending(run.pk),
+        enqueue=enqueue,
+    )
     run.refresh_from_db()
     return run
+
+
+def chunk_open(run_id: int, pair_ids: list[int]) -> bool:
+    return lifecycle.chunk_open(
+        GenrmRun.objects.filter(pk=run_id), GenrmItem.objects.filter(run_id=run_id), pair_ids
+    )
 
 
 def genrm_run_finalize(*, run_id: int, enqueue_chain: bool = True) -> GenrmRun:

@@ -7,27 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import queue
-import threading
-import time
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from annotate.models import Checklist
 from metajudge import offline_matcher, scoring
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
 from metajudge.prompts import render_metajudge
+from metajudge.services import lifecycle
 from metajudge.services.runs import run_finalize
 
 S = MatchResult.Status
 MAX_STORED_TEXT = 256 * 1024
-WRITE_EVERY = 0.5  # seconds between result flushes while calls are in flight
 
 
 @dataclass
@@ -52,29 +47,8 @@ class Answer:
 
 
 def claim(run: MatchRun, pair_ids: list[int], owner: str | None = None) -> list[MatchResult]:
-    """Atomically take the chunk's open samples. A dead worker's claim expires after a lease;
-    the same task (same owner id, on retry or redelivery) takes its own claims back at once."""
-    token = _token(owner)
-    expired = timezone.now() - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
-    MatchResult.objects.filter(run=run, pair_id__in=pair_ids).filter(
-        Q(status=S.PENDING)
-        | Q(status=S.CLAIMED, claimed_at__lt=expired)
-        | Q(status=S.CLAIMED, claim_token=token)
-    ).update(status=S.CLAIMED, claim_token=token, claimed_at=timezone.now())
-    return list(
-        MatchResult.objects.filter(run=run, claim_token=token, status=S.CLAIMED).select_related(
-            "judgment", "pair"
-        )
-    )
-
-
-def _token(owner: str | None) -> uuid.UUID:
-    if not owner:
-        return uuid.uuid4()
-    try:
-        return uuid.UUID(owner)
-    except ValueError:
-        return uuid.uuid5(uuid.NAMESPACE_URL, owner)
+    items = MatchResult.objects.filter(run=run, pair_id__in=pair_ids)
+    return list(lifecycle.claim(items, owner).select_related("judgment", "pair"))
 
 
 def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
@@ -100,11 +74,8 @@ def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
 
 def process_chunk(*, run_id: int, pair_ids: list[int], owner: str | None = None) -> MatchRun | None:
     run = MatchRun.objects.select_related("endpoint", "template").get(pk=run_id)
-    if run.state not in (MatchRun.State.QUEUED, MatchRun.State.RUNNING):
+    if not lifecycle.start_processing(MatchRun.objects.filter(pk=run_id)):
         return None
-    MatchRun.objects.filter(pk=run_id, state=MatchRun.State.QUEUED).update(
-        state=MatchRun.State.RUNNING, started_at=timezone.now()
-    )
     samples = _samples(run, claim(run, pair_ids, owner))
     if run.matcher == MatchRun.Matcher.VERDICT:
         from metajudge.services.verdict import verdict_samples
@@ -254,27 +225,12 @@ def _drain(run: MatchRun, samples: list[Sample], answer_all) -> None:
 
 
 def _drain_with(run: MatchRun, samples: list, answer_all, write, grammar: bool = True) -> None:
-    """Run the calls on a loop thread; write what comes back from this thread, in batches."""
-    done: queue.Queue = queue.Queue()
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=answer_all, args=(run, samples, done, stop, grammar), daemon=True
+    lifecycle.drain(
+        lambda jobs, done, stop: answer_all(run, jobs, done, stop, grammar),
+        samples,
+        lambda batch: write(run, batch),
+        lambda: _aborted(run),
     )
-    worker.start()
-    finished, batch, last_flush = 0, [], time.monotonic()
-    while finished < len(samples):
-        try:
-            batch.append(done.get(timeout=WRITE_EVERY))
-            finished += 1
-        except queue.Empty:
-            pass
-        if batch and (time.monotonic() - last_flush >= WRITE_EVERY or finished == len(samples)):
-            write(run, batch)
-            batch, last_flush = [], time.monotonic()
-            if _aborted(run):
-                stop.set()
-                break
-    worker.join()
 
 
 def _aborted(run: MatchRun) -> bool:

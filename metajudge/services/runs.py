@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset
 from metajudge.models import Critic, JudgeEndpoint, Judgment, MatchResult, MatchRun, PromptTemplate
+from metajudge.services import lifecycle
 
 S = MatchResult.Status
 OPEN_STATES = (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
@@ -98,48 +98,49 @@ def refresh_counts(run: MatchRun) -> MatchRun:
 
 
 def pending_chunks(run: MatchRun) -> list[list[int]]:
-    ids = list(
-        MatchResult.objects.filter(run=run, status__in=[S.PENDING, S.CLAIMED])
-        .order_by("pair_id")
-        .values_list("pair_id", flat=True)
-    )
-    # Each chunk ends with a tail where fewer calls than `concurrency` are in flight; chunks
-    # many times larger than the concurrency keep that tail a small share of the run.
-    size = max(settings.METAJUDGE_CHUNK_SIZE, run.concurrency * 64)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+    return lifecycle.pending_chunks(MatchResult.objects.filter(run=run), run.concurrency)
 
 
 def enqueue_pending(run_id: int) -> int:
     from metajudge.tasks import finalize_run, process_chunk
 
-    run = MatchRun.objects.get(pk=run_id)
-    chunks = pending_chunks(run)
-    for chunk in chunks:
-        process_chunk.delay(run_id, chunk)
-    if not chunks:
-        finalize_run.delay(run_id)
-    return len(chunks)
+    chunks = pending_chunks(MatchRun.objects.get(pk=run_id))
+    return lifecycle.enqueue(run_id, chunks, process_chunk, finalize_run)
 
 
 def run_abort(*, run: MatchRun) -> MatchRun:
-    MatchRun.objects.filter(pk=run.pk, state__in=OPEN_STATES).update(
-        state=MatchRun.State.ABORTED, finished_at=timezone.now(), message="aborted by a user"
-    )
+    lifecycle.abort(MatchRun.objects.filter(pk=run.pk))
     run.refresh_from_db()
     return run
 
 
 def run_resume(*, run: MatchRun, enqueue: bool = True) -> MatchRun:
     """Pick an aborted or interrupted run up where it stopped."""
-    with transaction.atomic():
-        MatchRun.objects.filter(pk=run.pk).update(state=MatchRun.State.QUEUED, finished_at=None)
-        MatchResult.objects.filter(run=run, status=S.CLAIMED).update(
-            status=S.PENDING, claim_token=None
-        )
-        if enqueue:
-            transaction.on_commit(lambda: enqueue_pending(run.pk))
+    lifecycle.resume(
+        MatchRun.objects.filter(pk=run.pk),
+        MatchResult.objects.filter(run=run),
+        lambda: enqueue_pending(run.pk),
+        enqueue=enqueue,
+    )
     run.refresh_from_db()
     return run
+
+
+def run_sync(run: MatchRun) -> MatchRun:
+    """Run every open chunk in this process through the task code (the commands' --sync)."""
+    from metajudge.services import matching
+
+    for chunk in pending_chunks(run):
+        matching.process_chunk(run_id=run.pk, pair_ids=chunk)
+    return run_finalize(run_id=run.pk)
+
+
+def chunk_open(run_id: int, pair_ids: list[int]) -> bool:
+    """True while the run is open and part of this chunk is still not scored (another task
+    holds it, perhaps a dead one whose claim has yet to expire)."""
+    return lifecycle.chunk_open(
+        MatchRun.objects.filter(pk=run_id), MatchResult.objects.filter(run_id=run_id), pair_ids
+    )
 
 
 def run_finalize(*, run_id: int) -> MatchRun:

@@ -46,16 +46,14 @@ class Command(BaseCommand):
     def _after_import(self, demo: Dataset) -> None:
         """Score every demo critic with the offline matcher so the audit has figures at once."""
         from metajudge.models import Critic
-        from metajudge.services import matching, runs
+        from metajudge.services import runs
         from metajudge.services.setup import template_default
 
         template_default("metajudge")
         template_default("verdict")
         for critic in Critic.objects.filter(judgments__pair__dataset=demo).distinct():
             run = runs.run_start(dataset=demo, critic=critic, matcher="offline", enqueue=False)
-            for chunk in runs.pending_chunks(run):
-                matching.process_chunk(run_id=run.pk, pair_ids=chunk)
-            run = runs.run_finalize(run_id=run.pk)
+            run = runs.run_sync(run)
             self.stdout.write(
                 f"  offline MetaJudge run for {critic.name}: {run.done_count} samples"
             )
