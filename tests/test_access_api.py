@@ -197,3 +197,8 @@ def test_api_is_rate_limited_per_user(as_annotator, monkeypatch):
     codes = [as_annotator.get("/api/v1/datasets/").status_code for _ in range(3)]
     cache.clear()
     assert codes == [200, 200, 429]
+
+
+def test_nul_in_query_parameters_is_a_400(as_annotator):
+    assert as_annotator.get("/api/v1/pairs/?domain=a%00b").status_code == 400
+    assert as_annotator.get("/annotate/?domain=%00").status_code == 400

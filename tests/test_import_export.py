@@ -293,3 +293,11 @@ def test_import_command_strict_exit_code(tmp_path):
 def test_import_command_missing_file():
     with pytest.raises(CommandError, match="cannot open"):
         call_command("import_pairs", "/nonexistent.jsonl", dataset="d")
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_rejected_by_line():
+    bad = json.dumps({**rrm(3), "response1": "a\x00b"})
+    report = run_import(rrm(1), bad)
+    assert report.created == 1 and report.rejected[0][0] == 2
+    assert "NUL" in report.rejected[0][1]

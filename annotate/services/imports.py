@@ -68,6 +68,8 @@ def _drain_line(stream: BinaryIO) -> int:
 
 
 def parse_line(text: str) -> Record:
+    if "\\u0000" in text:
+        raise RecordError("contains a NUL character (\\u0000), which the database cannot store")
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:

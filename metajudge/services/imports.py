@@ -108,6 +108,8 @@ def metajudge_import(
 
 
 def _import_one(run: MatchRun, critic: Critic, text: str) -> None:
+    if "\\u0000" in text:
+        raise RecordError("contains a NUL character (\\u0000), which the database cannot store")
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
