@@ -11,9 +11,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:  # set_password changed the instance; save it once
+            instance.save()
 
 
 class DatasetFactory(factory.django.DjangoModelFactory):
