@@ -3,26 +3,18 @@
 Imported at the end of metajudge/models.py so Django registers these with the app. Each run
 owns one item per pair; the item carries the claim state, so chunks can run twice safely."""
 
-from django.conf import settings
 from django.db import models
 
 from annotate.models import Dataset, Pair
-from metajudge.models import Critic, JudgeEndpoint, MatchRun, PromptTemplate
+from metajudge.models import Critic, JudgeEndpoint, MatchRun, PromptTemplate, RunProgress
 
 
-class GenrmRun(models.Model):
+class GenrmRun(RunProgress):
     """A critic (or the atomizer) over a dataset. Progress lives here, recounted from items."""
 
     class Kind(models.TextChoices):
         GENRM = "genrm", "GenRM judgments"
         ATOMIZE_HUMAN = "atomize_human", "Atomize human reasons"
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        ABORTED = "aborted", "Aborted"
-        FAILED = "failed", "Failed"
 
     class AtomsFrom(models.TextChoices):
         AUTO = "auto", "The answer's reason list, else the atomizer"
@@ -41,8 +33,6 @@ class GenrmRun(models.Model):
     )
     atoms_from = models.CharField(max_length=10, choices=AtomsFrom.choices, default=AtomsFrom.AUTO)
     atomize_think = models.BooleanField(default=False, help_text="also atomize <think> reasoning")
-    domain = models.CharField(max_length=64, blank=True, help_text="subset filter")
-    concurrency = models.PositiveIntegerField(default=16)
     chain_matcher = models.CharField(
         max_length=10, blank=True, help_text="offline or llm: start a MetaJudge run when done"
     )
@@ -52,20 +42,6 @@ class GenrmRun(models.Model):
     chained_run = models.ForeignKey(
         MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    done_count = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    prompt_tokens = models.PositiveBigIntegerField(default=0)
-    completion_tokens = models.PositiveBigIntegerField(default=0)
-    calls = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -74,10 +50,6 @@ class GenrmRun(models.Model):
     def __str__(self) -> str:
         who = self.critic.name if self.critic_id else "atomizer"
         return f"{self.get_kind_display()} {who} on {self.dataset_id} ({self.state})"
-
-    @property
-    def progress(self) -> float:
-        return (self.done_count / self.total) if self.total else 1.0
 
 
 class GenrmItem(models.Model):

@@ -86,8 +86,8 @@ class PromptTemplate(models.Model):
         return f"{self.name} v{self.version}"
 
 
-class MatchRun(models.Model):
-    """critic x judge x template x dataset (subset). Progress lives here."""
+class RunProgress(models.Model):
+    """State, counters and times that every kind of run keeps (match runs, generation runs)."""
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -96,18 +96,6 @@ class MatchRun(models.Model):
         ABORTED = "aborted", "Aborted"
         FAILED = "failed", "Failed"
 
-    class Matcher(models.TextChoices):
-        LLM = "llm", "LLM MetaJudge"
-        OFFLINE = "offline", "Offline matcher (approximate)"
-        VERDICT = "verdict", "Binary verdict meta-judge"
-        IMPORT = "import", "Imported results"
-
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="match_runs")
-    critic = models.ForeignKey(Critic, on_delete=models.CASCADE, related_name="match_runs")
-    matcher = models.CharField(max_length=10, choices=Matcher.choices)
-    endpoint = models.ForeignKey(JudgeEndpoint, null=True, blank=True, on_delete=models.SET_NULL)
-    template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL)
-    judge_model = models.CharField(max_length=200, blank=True)
     concurrency = models.PositiveIntegerField(default=16)
     domain = models.CharField(max_length=64, blank=True, help_text="subset filter")
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
@@ -126,15 +114,35 @@ class MatchRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
+
+    @property
+    def progress(self) -> float:
+        return (self.done_count / self.total) if self.total else 1.0
+
+
+class MatchRun(RunProgress):
+    """critic x judge x template x dataset (subset). Progress lives here."""
+
+    class Matcher(models.TextChoices):
+        LLM = "llm", "LLM MetaJudge"
+        OFFLINE = "offline", "Offline matcher (approximate)"
+        VERDICT = "verdict", "Binary verdict meta-judge"
+        IMPORT = "import", "Imported results"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="match_runs")
+    critic = models.ForeignKey(Critic, on_delete=models.CASCADE, related_name="match_runs")
+    matcher = models.CharField(max_length=10, choices=Matcher.choices)
+    endpoint = models.ForeignKey(JudgeEndpoint, null=True, blank=True, on_delete=models.SET_NULL)
+    template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL)
+    judge_model = models.CharField(max_length=200, blank=True)
+
+    class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["dataset", "critic", "-created_at"])]
 
     def __str__(self) -> str:
         return f"run {self.pk} ({self.matcher})"
-
-    @property
-    def progress(self) -> float:
-        return (self.done_count / self.total) if self.total else 1.0
 
 
 class MatchResult(models.Model):
