@@ -81,3 +81,20 @@ class JudgmentFactory(factory.django.DjangoModelFactory):
     label = 1
     atoms = factory.LazyFunction(lambda: ["Response A keeps the 5-7-5 meter."])
     generated_text = "Response A keeps the meter. Final verdict: Response A."
+
+
+def score_offline(critic: str, dataset: str = "demo") -> None:
+    """Score a critic with the offline matcher through the real command, in this process."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command(
+        "run_metajudge",
+        dataset=dataset,
+        critic=critic,
+        judge_model="offline",
+        matcher="offline",
+        sync=True,
+        stdout=io.StringIO(),
+    )

@@ -1,14 +1,12 @@
 """schemathesis generates requests from the OpenAPI schema: no endpoint answers with a 5xx."""
 
-import io
-
 import pytest
 import schemathesis
-from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 
 from annotate.services.accounts import user_ensure
+from tests.factories import score_offline
 
 
 @pytest.fixture
@@ -29,15 +27,7 @@ def api_schema(db):
 
 @pytest.fixture
 def token(demo):
-    call_command(
-        "run_metajudge",
-        dataset="demo",
-        critic="careful-judge",
-        judge_model="o",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline("careful-judge", "demo")
     root = user_ensure(username="fuzzer", password="pw-fuzz-1234", superuser=True)
     return Token.objects.get_or_create(user=root)[0].key
 

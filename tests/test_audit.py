@@ -6,13 +6,12 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
 
 from annotate.models import Checklist, Review
 from metajudge import selectors_audit, selectors_triage
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors import critic_figures
-from tests.factories import PairFactory, checklist_with
+from tests.factories import PairFactory, checklist_with, score_offline
 
 HX = {"HTTP_HX_REQUEST": "true"}
 CASE_LINK = re.compile(r'href="/audit/cases/(\d+)/')
@@ -29,15 +28,7 @@ def _empty_cache():
 
 
 def run_offline(critic: str, dataset: str = "demo") -> None:
-    call_command(
-        "run_metajudge",
-        dataset=dataset,
-        critic=critic,
-        judge_model="offline",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline(critic, dataset)
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 dataset) and superuser: the expected status for each, and no object of another dataset
 reachable by guessing its id."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from annotate.services.assignments import checklist_claim
 from metajudge.models import MatchResult, MatchRun
+from tests.factories import score_offline
 
 ROLES = ("anon", "annotator", "reviewer", "outsider", "superuser")
 LOGIN = 302  # a page redirects anonymous visitors to the login form
@@ -53,15 +51,7 @@ def world(demo, annotator, reviewer, outsider, superuser):
     demo.members.add(annotator, reviewer)
     demo.checklists_per_pair = 2  # slot 0 holds the imported checklist; slot 1 is claimable
     demo.save()
-    call_command(
-        "run_metajudge",
-        dataset="demo",
-        critic="careful-judge",
-        judge_model="o",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline("careful-judge", "demo")
     pair = demo.pairs.order_by("position").last()
     checklist = checklist_claim(user=annotator, pair=pair)
     return {

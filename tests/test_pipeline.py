@@ -14,6 +14,7 @@ from metajudge.selectors import critic_figures
 from metajudge.services import matching, runs
 from metajudge.services.setup import endpoint_for, template_default
 from metajudge.services.staleness import mark_pair_stale
+from tests.factories import score_offline
 
 S = MatchResult.Status
 
@@ -79,15 +80,7 @@ def test_offline_sync_run_scores_every_demo_sample(demo):
 @pytest.mark.django_db
 def test_faithful_critic_beats_surface_critic_on_consistency(demo):
     for critic in ("careful-judge", "surface-judge"):
-        call_command(
-            "run_metajudge",
-            dataset="demo",
-            critic=critic,
-            judge_model="offline",
-            matcher="offline",
-            sync=True,
-            stdout=io.StringIO(),
-        )
+        score_offline(critic, "demo")
     figs = {f["critic"]: f for f in report()}
     careful, surface = figs["careful-judge"], figs["surface-judge"]
     assert careful["rationale_consistency"] > surface["rationale_consistency"] + 0.3
@@ -96,15 +89,7 @@ def test_faithful_critic_beats_surface_critic_on_consistency(demo):
 
 @pytest.mark.django_db
 def test_report_figures_equal_reference_computation(demo):
-    call_command(
-        "run_metajudge",
-        dataset="demo",
-        critic="careful-judge",
-        judge_model="offline",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline("careful-judge", "demo")
     results = list(MatchResult.objects.filter(status=S.VALID).select_related("judgment"))
     scores = []
     for r in results:
@@ -243,15 +228,7 @@ def test_skipped_when_model_checklist_empty_or_too_long(demo, settings):
     j0.save()
     j1.atoms = [f"Response A point {i}" for i in range(11)]
     j1.save()
-    call_command(
-        "run_metajudge",
-        dataset="demo",
-        critic="careful-judge",
-        judge_model="o",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline("careful-judge", "demo")
     skipped = MatchResult.objects.filter(status=S.SKIPPED)
     assert set(skipped.values_list("pair_id", flat=True)) == {j0.pair_id, j1.pair_id}
     [fig] = report(critic="careful-judge")
@@ -276,15 +253,7 @@ def test_prompt_delimits_data_and_defuses_fences(demo, llm_server):
 
 @pytest.mark.django_db(transaction=True)
 def test_result_rerun_redoes_one_sample_in_the_background(demo):
-    call_command(
-        "run_metajudge",
-        dataset="demo",
-        critic="careful-judge",
-        judge_model="o",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline("careful-judge", "demo")
     result = MatchResult.objects.order_by("pk").first()
     MatchResult.objects.filter(pk=result.pk).update(stale=True, recall=None)
     runs.result_rerun(result=result)  # eager Celery in tests: runs on commit

@@ -1,10 +1,8 @@
 """POST /api/v1/reward: figures equal the MetaJudge engine's, per-item errors, access, LLM cache."""
 
-import io
 import time
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
@@ -17,7 +15,7 @@ from metajudge.offline_matcher import match_answer
 from metajudge.services.matching import cache_key
 from metajudge.services.reward import endpoint_for_reward
 from metajudge.services.setup import endpoint_for
-from tests.factories import PairFactory, checklist_with
+from tests.factories import PairFactory, checklist_with, score_offline
 
 URL = "/api/v1/reward"
 
@@ -79,15 +77,7 @@ def test_figures_equal_the_engine_for_every_demo_pair(api, critic):
 
 @pytest.mark.django_db
 def test_figures_equal_a_stored_metajudge_run(api):
-    call_command(
-        "run_metajudge",
-        dataset="demo",
-        critic="careful-judge",
-        judge_model="offline",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline("careful-judge", "demo")
     items = judgments("careful-judge")
     results = post(
         api,

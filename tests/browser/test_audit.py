@@ -1,26 +1,16 @@
 """A reviewer audits in real headless Chromium: dashboard, threshold, case, verdict, send back."""
 
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 
 from annotate.models import Checklist
 from metajudge.models import AuditVerdict, Critic, Judgment, MatchResult, MatchRun
-from tests.factories import checklist_with
+from tests.factories import checklist_with, score_offline
 
 
 def _run(critic: str) -> None:
-    call_command(
-        "run_metajudge",
-        dataset="demo",
-        critic=critic,
-        judge_model="offline",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline(critic, "demo")
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,11 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
 
 from annotate.services.assignments import checklist_claim
 from annotate.services.imports import import_pairs
 from metajudge.models import MatchResult, MatchRun
+from tests.factories import score_offline
 
 P = (
     '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
@@ -58,15 +58,7 @@ def test_hostile_text_is_inert_on_every_page(
     import_pairs(stream=io.BytesIO(lines), dataset_name="alpha")
     alpha.checklists_per_pair = 2
     alpha.save()
-    call_command(
-        "run_metajudge",
-        dataset="alpha",
-        critic=CRITIC,
-        judge_model="o",
-        matcher="offline",
-        sync=True,
-        stdout=io.StringIO(),
-    )
+    score_offline(CRITIC, "alpha")
     pair = alpha.pairs.order_by("position").first()
     checklist = checklist_claim(user=annotator, pair=pair)
     result = MatchResult.objects.filter(pair=pair).first()
