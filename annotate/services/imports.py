@@ -1,4 +1,4 @@
-"""Import preference JSONL: streamed, bulk-written, one transaction, every bad line named."""
+"""Import preference JSONL: streamed, staged, one transaction, every bad line named."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import reset_queries, transaction
-from django.db.models import OuterRef, Subquery
+from django.db import transaction
 
-from annotate.models import Checklist, ChecklistRevision, Dataset, Pair
+from annotate.models import Dataset
 from annotate.records import Record, RecordError, normalize
-from metajudge.models import Critic, Judgment
+from annotate.services.bulk_pairs import PairStage
+from metajudge.models import Critic
 
 BATCH_SIZE = 1000
 MAX_REPORTED_ERRORS = 1000
@@ -119,123 +119,26 @@ def _take_line(writer: _BatchWriter, report: ImportReport, line_no: int, text, e
 
 
 class _BatchWriter:
-    """Collects records and writes them in bulk; keys already present are skipped."""
+    """Stages records (a key seen before is a duplicate), then writes the new ones in bulk."""
 
     def __init__(self, dataset: Dataset, report: ImportReport) -> None:
-        self.dataset = dataset
         self.report = report
-        self.pending: dict[str, tuple[int, Record, str]] = {}
-        self.critics: dict[str, Critic] = {}
-        self.position = (
-            Pair.objects.filter(dataset=dataset)
-            .order_by("-position")
-            .values_list("position", flat=True)
-            .first()
-            or 0
-        )
+        self.stage = PairStage(dataset.pk)
+        self.seen: set[str] = set()
+        self.critics: dict[str, int] = {}
 
     def add(self, line_no: int, record: Record, text: str) -> None:
-        if record.key in self.pending:
+        if record.key in self.seen:
             self.report.duplicates += 1
             return
-        self.pending[record.key] = (line_no, record, text)
-        if len(self.pending) >= BATCH_SIZE:
-            self.flush()
+        self.seen.add(record.key)
+        for name in record.critics:
+            if name not in self.critics:
+                self.critics[name] = Critic.objects.get_or_create(name=name)[0].pk
+                self.report.critics.append(name)
+        self.stage.add(record, text, self.critics)
 
     def flush(self) -> None:
-        if not self.pending:
-            return
-        existing = set(
-            Pair.objects.filter(dataset=self.dataset, key__in=list(self.pending)).values_list(
-                "key", flat=True
-            )
-        )
-        self.report.duplicates += len(existing)
-        fresh = [item for key, item in self.pending.items() if key not in existing]
-        self.pending = {}
-        if fresh:
-            self._write(fresh)
-        reset_queries()  # under DEBUG the query log would otherwise hold every batch's SQL
-
-    def _write(self, items: list[tuple[int, Record, str]]) -> None:
-        pairs = Pair.objects.bulk_create([self._pair(record, text) for _, record, text in items])
-        records = [record for _, record, _ in items]
-        _write_checklists(pairs, records)
-        self._write_judgments(pairs, records)
-        self.report.created += len(pairs)
-
-    def _pair(self, record: Record, text: str) -> Pair:
-        self.position += 1
-        return Pair(
-            dataset=self.dataset,
-            key=record.key,
-            external_id=record.external_id,
-            position=self.position,
-            domain=record.domain,
-            language=record.language,
-            context=record.context,
-            response_1=record.response_1,
-            response_2=record.response_2,
-            preference=record.preference,
-            preference_strength=record.preference_strength,
-            human_reasons=record.human_reasons,
-            golden_judgment=record.golden_judgment,
-            source_format=record.source_format,
-            raw_json=text,
-        )
-
-    def _critic(self, name: str) -> Critic:
-        if name not in self.critics:
-            self.critics[name], _ = Critic.objects.get_or_create(name=name)
-            if name not in self.report.critics:
-                self.report.critics.append(name)
-        return self.critics[name]
-
-    def _write_judgments(self, pairs: list[Pair], records: list[Record]) -> None:
-        judgments = [
-            Judgment(
-                pair=pair,
-                critic=self._critic(name),
-                atoms=fields.atoms or [],
-                label=fields.label,
-                generated_text=fields.generated_text,
-                source="import",
-            )
-            for pair, record in zip(pairs, records, strict=True)
-            for name, fields in record.critics.items()
-        ]
-        Judgment.objects.bulk_create(judgments, batch_size=BATCH_SIZE)
-
-
-def _write_checklists(pairs: list[Pair], records: list[Record]) -> None:
-    checklists = Checklist.objects.bulk_create(
-        [
-            Checklist(
-                pair=pair,
-                slot=0,
-                version=1 if record.human_atoms is not None else 0,
-                status=Checklist.Status.SUBMITTED if record.human_atoms else Checklist.Status.TODO,
-            )
-            for pair, record in zip(pairs, records, strict=True)
-        ]
-    )
-    with_atoms = [
-        (checklist, record.human_atoms)
-        for checklist, record in zip(checklists, records, strict=True)
-        if record.human_atoms is not None
-    ]
-    revisions = ChecklistRevision.objects.bulk_create(
-        [
-            ChecklistRevision(checklist=c, number=1, atoms=atoms, source="import")
-            for c, atoms in with_atoms
-        ]
-    )
-    # One correlated UPDATE; bulk_update's CASE per row is many times slower on PostgreSQL.
-    Checklist.objects.filter(pk__in=[c.pk for c, _ in with_atoms]).update(
-        current=Subquery(
-            ChecklistRevision.objects.filter(checklist=OuterRef("pk"))
-            .order_by("-number")
-            .values("pk")[:1]
-        )
-    )
-    del revisions
+        created, present = self.stage.write()
+        self.report.created += created
+        self.report.duplicates += present

@@ -10,9 +10,28 @@ from django.db import transaction
 
 from annotate.models import Checklist, Dataset, Pair
 from annotate.records import RecordError, content_key, parse_label
+from annotate.services.bulk_pairs import analyze_tables
 from annotate.services.imports import ImportReport, iter_lines
 from metajudge import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
+from metajudge.services.runs import run_finalize
+
+BATCH_SIZE = 1000
+RESULT_FIELDS = [
+    "judgment",
+    "revision",
+    "stale",
+    "status",
+    "error",
+    "raw_text",
+    "lines",
+    "precision",
+    "recall",
+    "f1",
+    "average_precision",
+    "label_correct",
+    "updated_at",
+]
 
 
 def _find_key(record: dict, wanted: str) -> str | None:
@@ -20,17 +39,13 @@ def _find_key(record: dict, wanted: str) -> str | None:
     return next((k for k in record if k.lower() == wanted.lower()), None)
 
 
-def _pair_for(dataset: Dataset, metadata: dict) -> Pair | None:
-    pairs = Pair.objects.filter(dataset=dataset)
+def _pair_key(metadata: dict) -> str:
     if metadata.get("id") not in (None, ""):
-        return pairs.filter(key=str(metadata["id"])).first()
-    return pairs.filter(key=content_key(json.dumps(metadata))).first()
+        return str(metadata["id"])
+    return content_key(json.dumps(metadata))
 
 
-def _judgment(pair: Pair, critic: Critic, metadata: dict) -> Judgment:
-    judgment = Judgment.objects.filter(pair=pair, critic=critic).first()
-    if judgment:
-        return judgment
+def _new_judgment(pair_id: int, critic: Critic, metadata: dict) -> Judgment:
     atoms_key = _find_key(metadata, f"{critic.name}-checklist")
     label_key = _find_key(metadata, f"{critic.name}-label")
     label = (
@@ -38,8 +53,8 @@ def _judgment(pair: Pair, critic: Critic, metadata: dict) -> Judgment:
         if label_key and metadata[label_key] not in ("", None)
         else None
     )
-    return Judgment.objects.create(
-        pair=pair,
+    return Judgment(
+        pair_id=pair_id,
         critic=critic,
         atoms=metadata.get(atoms_key) or [],
         label=label or None,
@@ -90,24 +105,27 @@ def metajudge_import(
         domain="",
     )
     report = ImportReport()
+    batch: list[tuple[int, dict | RecordError]] = []
     for line_no, text, error in iter_lines(stream, settings.IMPORT_MAX_LINE_BYTES):
         if text == "" and not error:
             continue
         try:
             if error:
                 raise RecordError(error)
-            _import_one(run, critic, text)
-            report.created += 1
+            batch.append((line_no, _parse(text)))
         except RecordError as exc:
-            report.reject(line_no, str(exc))
-    from metajudge.services.runs import run_finalize
-
+            batch.append((line_no, exc))
+        if len(batch) >= BATCH_SIZE:
+            _import_batch(run, critic, batch, report)
+            batch = []
+    _import_batch(run, critic, batch, report)
     run_finalize(run_id=run.pk)
     run.refresh_from_db()
+    transaction.on_commit(lambda: analyze_tables([MatchResult._meta.db_table]))
     return run, report
 
 
-def _import_one(run: MatchRun, critic: Critic, text: str) -> None:
+def _parse(text: str) -> dict:
     if "\\u0000" in text:
         raise RecordError("contains a NUL character (\\u0000), which the database cannot store")
     try:
@@ -116,28 +134,91 @@ def _import_one(run: MatchRun, critic: Critic, text: str) -> None:
         raise RecordError(f"not valid JSON: {exc.msg}") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
         raise RecordError("expected an object with a 'metadata' object")
-    pair = _pair_for(run.dataset, obj["metadata"])
+    return obj
+
+
+def _import_batch(run: MatchRun, critic: Critic, batch: list, report: ImportReport) -> None:
+    """A few queries for a thousand lines: look everything up at once, upsert the results."""
+    lookup = _Lookup(run.dataset_id, critic, [obj for _, obj in batch if isinstance(obj, dict)])
+    results: dict[int, MatchResult] = {}
+    for line_no, obj in batch:
+        try:
+            if isinstance(obj, RecordError):
+                raise obj
+            result = _result(run, critic, obj, lookup)
+        except RecordError as exc:
+            report.reject(line_no, str(exc))
+            continue
+        results[result.pair_id] = result  # a later line for the same pair wins
+        report.created += 1
+    Judgment.objects.bulk_create(lookup.new_judgments.values())
+    for result in results.values():
+        result.judgment_id = result.judgment.pk
+    MatchResult.objects.bulk_create(
+        results.values(),
+        update_conflicts=True,
+        unique_fields=["run", "pair"],
+        update_fields=RESULT_FIELDS,
+    )
+
+
+class _Lookup:
+    """Pairs, judgments and reference checklists of a batch, fetched in three queries."""
+
+    def __init__(self, dataset_id: int, critic: Critic, objs: list[dict]) -> None:
+        keys = {_pair_key(obj["metadata"]) for obj in objs}
+        self.pairs = {
+            key: (pk, preference)
+            for pk, key, preference in Pair.objects.filter(
+                dataset_id=dataset_id, key__in=keys
+            ).values_list("pk", "key", "preference")
+        }
+        ids = [pk for pk, _ in self.pairs.values()]
+        self.judgments = {
+            j.pair_id: j
+            for j in Judgment.objects.filter(critic=critic, pair_id__in=ids).only(
+                "pk", "pair_id", "label"
+            )
+        }
+        self.checklists = {
+            pair_id: (current_id, atoms if current_id else [])
+            for pair_id, current_id, atoms in Checklist.objects.filter(
+                pair_id__in=ids, slot=0
+            ).values_list("pair_id", "current_id", "current__atoms")
+        }
+        self.new_judgments: dict[int, Judgment] = {}
+
+    def judgment(self, pair_id: int, critic: Critic, metadata: dict) -> Judgment:
+        found = self.judgments.get(pair_id) or self.new_judgments.get(pair_id)
+        if found is None:
+            found = _new_judgment(pair_id, critic, metadata)
+            self.new_judgments[pair_id] = found
+        return found
+
+
+def _result(run: MatchRun, critic: Critic, obj: dict, lookup: _Lookup) -> MatchResult:
+    metadata = obj["metadata"]
+    pair = lookup.pairs.get(_pair_key(metadata))
     if pair is None:
         raise RecordError("no stored pair matches metadata.id or the record's content")
-    judgment = _judgment(pair, critic, obj["metadata"])
+    pair_id, preference = pair
+    judgment = lookup.judgment(pair_id, critic, metadata)
     score, lines = _score(obj, critic)
-    checklist = Checklist.objects.filter(pair=pair, slot=0).first()
-    same = checklist is not None and checklist.atoms == obj["metadata"].get("human-checklist")
-    MatchResult.objects.update_or_create(
+    checklist = lookup.checklists.get(pair_id)
+    same = checklist is not None and checklist[1] == metadata.get("human-checklist")
+    return MatchResult(
         run=run,
-        pair=pair,
-        defaults={
-            "judgment": judgment,
-            "revision_id": checklist.current_id if checklist else None,
-            "stale": not same,
-            "status": score.status,
-            "error": score.error,
-            "raw_text": _text(obj) or "",
-            "lines": lines,
-            "precision": score.precision,
-            "recall": score.recall,
-            "f1": score.f1,
-            "average_precision": score.average_precision,
-            "label_correct": scoring.outcome_correct(judgment.label, pair.preference),
-        },
+        pair_id=pair_id,
+        judgment=judgment,
+        revision_id=checklist[0] if checklist else None,
+        stale=not same,
+        status=score.status,
+        error=score.error,
+        raw_text=_text(obj) or "",
+        lines=lines,
+        precision=score.precision,
+        recall=score.recall,
+        f1=score.f1,
+        average_precision=score.average_precision,
+        label_correct=scoring.outcome_correct(judgment.label, preference),
     )
