@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
-def fresh_database(kind: str, name: str = "rationale_bench") -> str:
-    """Return a DATABASE_URL for an empty database ('sqlite' or 'postgres')."""
+def fresh_database(kind: str, name: str = "") -> str:
+    """Return a DATABASE_URL for an empty database ('sqlite' or 'postgres'; BENCH_PG_DB names
+    the PostgreSQL one, default rationale_bench)."""
+    name = name or os.environ.get("BENCH_PG_DB", "rationale_bench")
     if kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="ra-bench-")) / "bench.sqlite3"
         return f"sqlite:///{path}"

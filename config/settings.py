@@ -191,6 +191,21 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# An endpoint's concurrency and rate limit hold across every worker process and host when they
+# live in Redis (metajudge/llm_limits.py): by default whenever the broker or the cache is Redis.
+# "" (the embedded default: filesystem broker, one worker) keeps them in the process.
+LLM_LIMITS_URL = os.environ.get(
+    "LLM_LIMITS_URL",
+    next(
+        (
+            url
+            for url in (CELERY_BROKER_URL, os.environ.get("CACHE_URL", ""))
+            if url.startswith(("redis://", "rediss://", "unix://"))
+        ),
+        "",
+    ),
+)
+
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
 OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 

@@ -5,6 +5,7 @@ other 4xx answers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 import httpx
 import openai
 from openai.types.chat import ChatCompletion
+
+from metajudge.llm_limits import SharedLimits
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -27,6 +30,10 @@ class EndpointConfig:
     temperature: float = 0.0
     max_tokens: int = 2048
     timeout: float = 120.0
+    # Redis URL for limits shared by every worker ("" keeps them in this process) and the key
+    # that names the endpoint there (default: base URL and model).
+    limits_url: str = ""
+    limits_key: str = ""
     max_attempts: int = 5
     backoff_base: float = 0.5
     backoff_cap: float = 20.0
@@ -68,6 +75,7 @@ class RateLimiter:
 
 
 CONNECTIONS_PER_CLIENT = 8
+_NO_GATE = contextlib.nullcontext()
 
 
 class JudgeClient:
@@ -84,7 +92,10 @@ class JudgeClient:
         self.clients = [self._sdk_client(-(-width // shards)) for _ in range(shards)]
         self.turn = 0
         self.slots = asyncio.Semaphore(width)
-        self.limiter = RateLimiter(config.requests_per_minute)
+        self.shared = _shared_limits(config)
+        # With shared limits the schedule lives in Redis; this limiter then only keeps the
+        # process's own pause after a 429.
+        self.limiter = RateLimiter(0 if self.shared else config.requests_per_minute)
 
     def _sdk_client(self, connections: int) -> openai.AsyncOpenAI:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -104,6 +115,8 @@ class JudgeClient:
     async def close(self) -> None:
         for client in self.clients:
             await client.close()
+        if self.shared:
+            await self.shared.close()
 
     async def complete(self, prompt: str) -> CallResult:
         result = CallResult(text=None)
@@ -122,7 +135,7 @@ class JudgeClient:
         """One call. Returns a delay before retrying, or None when done (success or final)."""
         await self.limiter.wait()
         try:
-            async with self.slots:
+            async with self.slots, self.shared.slot() if self.shared else _NO_GATE:
                 # The SDK's own POST with a plain body: the same request and response types as
                 # chat.completions.create, without re-validating our parameters on every call.
                 response = await self.client.post(
@@ -149,6 +162,8 @@ class JudgeClient:
         if exc.status_code == 429:
             wait = _retry_after(exc) or self._backoff(result.attempts)
             self.limiter.pause(wait)
+            if self.shared:
+                self.shared.pause(wait)
             return wait
         return self._backoff(result.attempts)
 
@@ -171,6 +186,19 @@ class JudgeClient:
             return None
         result.text, result.error = content, ""
         return None
+
+
+def _shared_limits(config: EndpointConfig) -> SharedLimits | None:
+    if not config.limits_url:
+        return None
+    return SharedLimits(
+        config.limits_url,
+        config.limits_key or f"{config.base_url}|{config.model}",
+        max_concurrency=config.max_concurrency,
+        requests_per_minute=config.requests_per_minute,
+        # A call lasts at most `timeout`; a worker that dies holding a slot frees it after this.
+        lease_s=config.timeout + 10.0,
+    )
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:

@@ -71,3 +71,34 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(demo, broker, llm_server, 
     assert MatchResult.objects.filter(run=run).count() == 32
     assert MatchResult.objects.filter(run=run, status="valid").count() == 32
     assert run.done_count == 32
+
+
+def test_two_workers_on_one_run_never_exceed_the_endpoint_concurrency(
+    demo, broker, llm_server, monkeypatch
+):
+    """Two worker processes (two chunks each at once, each chunk 4 calls wide) could put 16
+    calls in flight; the endpoint allows 4, and the limit held in Redis keeps it at 4."""
+    from metajudge.services import lifecycle
+
+    def in_eights(items, concurrency):
+        ids = sorted(items.values_list("pair_id", flat=True))
+        return [ids[i : i + 8] for i in range(0, len(ids), 8)]
+
+    monkeypatch.setattr(lifecycle, "pending_chunks", in_eights)
+    llm_server.set_latency(0.3)
+    endpoint = endpoint_for(model="judge-shared", base_url=llm_server.base_url, concurrency=4)
+    first = Worker(broker)
+    second = Worker(broker, queue=first.queue)
+    use_broker(broker, first.queue)
+    with first, second:
+        run = runs.run_start(
+            dataset=demo,
+            critic=Critic.objects.get(name="careful-judge"),
+            matcher="llm",
+            endpoint=endpoint,
+            template=template_default("metajudge"),
+            concurrency=4,
+        )
+        run = wait_for(lambda: finished(run.pk), timeout=120)
+    assert MatchResult.objects.filter(run=run, status="valid").count() == 32
+    assert 2 <= llm_server.stats["max_in_flight"] <= 4

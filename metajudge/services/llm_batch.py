@@ -23,6 +23,8 @@ def endpoint_config(run) -> EndpointConfig:
         temperature=e.temperature,
         max_tokens=e.max_tokens,
         timeout=e.timeout,
+        limits_url=settings.LLM_LIMITS_URL,
+        limits_key=f"endpoint {e.pk} {e.base_url} {e.model}",
         max_attempts=settings.METAJUDGE_MAX_ATTEMPTS,
         backoff_base=settings.METAJUDGE_BACKOFF_BASE,
     )
