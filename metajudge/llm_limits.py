@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import random
 import uuid
 
 import redis.asyncio as aioredis
@@ -33,6 +32,15 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   return 1
 end
 return 0
+"""
+# KEYS[1] the leases, KEYS[2] the wake-up list; ARGV[1] the token, ARGV[2] the concurrency.
+RELEASE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], 1)
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+  redis.call('PEXPIRE', KEYS[2], 60000)
+end
+return 1
 """
 RENEW = """
 local now = redis.call('TIME')
@@ -57,7 +65,9 @@ redis.call('HSET', KEYS[1], 'next', start + tonumber(ARGV[1]))
 redis.call('PEXPIRE', KEYS[1], 600000)
 return start - ms
 """
-POLL_S = (0.002, 0.010)  # a full endpoint is polled at random intervals in this range
+# A waiter for a full endpoint blocks on the wake-up list that every release pushes to; the
+# timeout bounds the wait for a slot whose holder died (its lease ends, nothing is pushed).
+WAKE_TIMEOUT_S = 0.05
 
 
 def limit_prefix(key: str) -> str:
@@ -80,12 +90,14 @@ class SharedLimits:
         self.redis = aioredis.Redis.from_url(url)
         prefix = limit_prefix(key)
         self.slots_key, self.rate_key = f"{prefix}:slots", f"{prefix}:rate"
+        self.wake_key = f"{prefix}:wake"
         self.max_concurrency = max(1, max_concurrency)
         self.interval_ms = int(60000 / requests_per_minute) if requests_per_minute else 0
         self.lease_ms = int(lease_s * 1000)
         self.pause_ms = 0
         self._acquire = self.redis.register_script(ACQUIRE)
         self._renew = self.redis.register_script(RENEW)
+        self._release = self.redis.register_script(RELEASE)
         self._reserve = self.redis.register_script(RESERVE)
 
     async def acquire(self) -> str:
@@ -93,11 +105,13 @@ class SharedLimits:
         while not await self._acquire(
             keys=[self.slots_key], args=[self.max_concurrency, self.lease_ms, token]
         ):
-            await asyncio.sleep(random.uniform(*POLL_S))  # noqa: S311 - jitter
+            await self.redis.blpop([self.wake_key], timeout=WAKE_TIMEOUT_S)
         return token
 
     async def release(self, token: str) -> None:
-        await self.redis.zrem(self.slots_key, token)
+        await self._release(
+            keys=[self.slots_key, self.wake_key], args=[token, self.max_concurrency]
+        )
 
     async def wait_turn(self, token: str) -> None:
         """Wait for this start's place in the shared schedule (and any shared pause)."""

@@ -25,7 +25,7 @@ async def main(args: argparse.Namespace) -> dict:
         max_attempts=1,
     )
     client = JudgeClient(config, concurrency=args.width)
-    started, ended = time.monotonic(), []
+    started, started_at, ended = time.monotonic(), time.time(), []
 
     async def call(i: int):
         result = await client.complete(f"R1: point {i}\nS1: point {i}")
@@ -37,7 +37,13 @@ async def main(args: argparse.Namespace) -> dict:
     finally:
         await client.close()
     ok = sum(1 for r in results if r.text is not None)
-    return {"calls": args.calls, "ok": ok, "seconds": time.monotonic() - started, "ended": ended}
+    return {
+        "calls": args.calls,
+        "ok": ok,
+        "seconds": time.monotonic() - started,
+        "started_at": started_at,
+        "ended": ended,
+    }
 
 
 if __name__ == "__main__":
