@@ -5,6 +5,19 @@ from celery.signals import task_postrun, task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+# Calls to judge endpoints wait on the network; imports, finalizers and exports use the database
+# and CPU. Each kind has its queue (settings CELERY_LLM_QUEUE and CELERY_TASK_DEFAULT_QUEUE), so
+# that a worker pool per kind can be sized and scaled on its own.
+LLM_TASKS = frozenset({"metajudge.tasks.process_chunk", "metajudge.tasks.genrm_chunk"})
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """The chunk tasks (judge calls; offline matching too) go to the LLM queue."""
+    if name in LLM_TASKS:
+        return {"queue": app.conf.llm_queue}
+    return None
+
+
 app = Celery("rationale_audit")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -196,8 +196,8 @@ def _shared_limits(config: EndpointConfig) -> SharedLimits | None:
         config.limits_key or f"{config.base_url}|{config.model}",
         max_concurrency=config.max_concurrency,
         requests_per_minute=config.requests_per_minute,
-        # A call lasts at most `timeout`; a worker that dies holding a slot frees it after this.
-        lease_s=config.timeout + 10.0,
+        # Renewed while the process lives; a worker killed holding slots frees them after this.
+        lease_s=float(os.environ.get("LLM_LIMITS_LEASE", "15")),
     )
 
 

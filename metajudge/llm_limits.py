@@ -3,8 +3,8 @@
 Kept in Redis (the production broker), one key pair per endpoint:
 
 - ``{prefix}:slots`` is a sorted set of leases, member = a random token, score = the lease's end
-  (Redis server time, ms). Taking a slot first drops expired leases, so a worker that died with
-  slots held gives them back after the lease, never later.
+  (Redis server time, ms). A live process renews its leases; taking a slot first drops expired
+  ones, so the slots of a worker that died come back one lease (LLM_LIMITS_LEASE, 15 s) later.
 - ``{prefix}:rate`` holds the next free start (ms) of an even schedule of
   60 000 / requests_per_minute ms, and the shared pause after a 429.
 
@@ -42,10 +42,15 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
 end
 return 1
 """
+# ARGV[1] the lease (ms), ARGV[2..] the tokens this process holds.
 RENEW = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-return redis.call('ZADD', KEYS[1], 'XX', ms + tonumber(ARGV[1]), ARGV[2])
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', ms + tonumber(ARGV[1]), ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
+return 1
 """
 # KEYS[1] the schedule hash; ARGV: interval ms, pause ms (0: none). Returns ms to wait.
 RESERVE = """
@@ -98,6 +103,8 @@ class SharedLimits:
         self._acquire = self.redis.register_script(ACQUIRE)
         self._renew = self.redis.register_script(RENEW)
         self._release = self.redis.register_script(RELEASE)
+        self.held: set[str] = set()
+        self._renewer: asyncio.Task | None = None
         self._reserve = self.redis.register_script(RESERVE)
 
     async def acquire(self) -> str:
@@ -106,9 +113,24 @@ class SharedLimits:
             keys=[self.slots_key], args=[self.max_concurrency, self.lease_ms, token]
         ):
             await self.redis.blpop([self.wake_key], timeout=WAKE_TIMEOUT_S)
+        self.held.add(token)
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.get_running_loop().create_task(self._renew_held())
         return token
 
+    async def _renew_held(self) -> None:
+        """A live process extends its leases every third of a lease: only a dead one's lapse."""
+        while True:
+            await asyncio.sleep(self.lease_ms / 3000)
+            if not self.held:
+                continue
+            try:
+                await self._renew(keys=[self.slots_key], args=[self.lease_ms, *self.held])
+            except aioredis.RedisError:
+                continue  # a blip: the next round renews; a lease is three rounds long
+
     async def release(self, token: str) -> None:
+        self.held.discard(token)
         await self._release(
             keys=[self.slots_key, self.wake_key], args=[token, self.max_concurrency]
         )
@@ -121,7 +143,6 @@ class SharedLimits:
         wait_ms = await self._reserve(keys=[self.rate_key], args=[self.interval_ms, pause])
         if wait_ms > 0:
             await asyncio.sleep(wait_ms / 1000)
-            await self._renew(keys=[self.slots_key], args=[self.lease_ms, token])
 
     def pause(self, seconds: float) -> None:
         """After a 429: every worker waits; sent with this process's next start."""
@@ -137,4 +158,8 @@ class SharedLimits:
             await self.release(token)
 
     async def close(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
         await self.redis.aclose()

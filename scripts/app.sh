@@ -14,7 +14,9 @@ export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
 .venv/bin/python manage.py setup_demo
 
 mkdir -p var
-.venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
+# One embedded worker takes both queues: judge calls (llm) and database/CPU work (celery).
+.venv/bin/celery -A config worker -Q "${CELERY_TASK_DEFAULT_QUEUE:-celery},${CELERY_LLM_QUEUE:-llm}" \
+    --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 echo

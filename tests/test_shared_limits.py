@@ -74,21 +74,26 @@ def test_requests_per_minute_is_one_schedule_for_all_processes(llm_server, redis
 
 
 def test_a_dead_holders_slot_comes_back_when_its_lease_ends(redis_url):
+    key = uuid.uuid4().hex
+
+    def limits():
+        return SharedLimits(redis_url, key, max_concurrency=1, requests_per_minute=0, lease_s=0.6)
+
     async def scenario():
-        limits = SharedLimits(
-            redis_url, uuid.uuid4().hex, max_concurrency=1, requests_per_minute=0, lease_s=0.4
-        )
+        holder, other = limits(), limits()
         try:
-            await limits.acquire()  # never released: its holder "crashed"
+            await holder.acquire()
+            await asyncio.sleep(0.8)  # alive: its lease is renewed past its first end
             with pytest.raises(TimeoutError):
-                await asyncio.wait_for(limits.acquire(), timeout=0.2)
+                await asyncio.wait_for(other.acquire(), timeout=0.2)
+            await holder.close()  # "killed": no release, no more renewals
             started = time.monotonic()
-            token = await asyncio.wait_for(limits.acquire(), timeout=2)
+            token = await asyncio.wait_for(other.acquire(), timeout=3)
             waited = time.monotonic() - started
-            await limits.release(token)
+            await other.release(token)
             return waited
         finally:
-            await limits.close()
+            await other.close()
 
     waited = asyncio.run(scenario())
-    assert 0.05 < waited < 1.0
+    assert 0.05 < waited < 1.5

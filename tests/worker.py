@@ -47,9 +47,11 @@ class Worker:
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": broker_url,
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "CELERY_LLM_QUEUE": llm_queue(self.queue),
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "CELERY_VISIBILITY_TIMEOUT": "3",
             "METAJUDGE_CLAIM_LEASE": "2",
+            "LLM_LIMITS_LEASE": "2",  # slots held by a killed worker come back as fast
             "DB_CONN_MAX_AGE": "0",
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
@@ -71,7 +73,7 @@ class Worker:
                 "config",
                 "worker",
                 "-Q",
-                self.queue,
+                f"{self.queue},{llm_queue(self.queue)}",  # both kinds of work, as app.sh does
                 "-c",
                 str(self.concurrency),
                 "--without-gossip",
@@ -108,6 +110,10 @@ class Worker:
         self.stop()
 
 
+def llm_queue(queue: str) -> str:
+    return f"{queue}-llm"
+
+
 def use_broker(broker_url: str, queue: str) -> None:
     """Point this process's Celery app at the real broker, not eager mode."""
     from config.celery import app
@@ -116,6 +122,7 @@ def use_broker(broker_url: str, queue: str) -> None:
         broker_url=broker_url,
         task_always_eager=False,
         task_default_queue=queue,
+        llm_queue=llm_queue(queue),
         broker_transport_options={"visibility_timeout": 3},
     )
 
