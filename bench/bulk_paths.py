@@ -134,8 +134,8 @@ def run_backend(kind: str, pairs: Path, critics: int) -> None:
     timed("import_pairs again (adds nothing)", load)
     low, high = LABEL_STUDIO_S[kind]
     print(
-        f"  import vs Label Studio ({low}-{high} s, issue 13): {first / low:.2f}-"
-        f"{first / high:.2f}x its time (target <= 0.5x)",
+        f"  import vs Label Studio ({low}-{high} s, issue 13): {first / high:.2f}-"
+        f"{first / low:.2f}x its time (target <= 0.5x)",
         flush=True,
     )
     output = reference_output(pairs)
