@@ -10,9 +10,10 @@ import random
 import time
 from dataclasses import dataclass
 
-import httpx
 import openai
 from openai.types.chat import ChatCompletion
+
+from metajudge import egress
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -87,13 +88,14 @@ class JudgeClient:
         self.limiter = RateLimiter(config.requests_per_minute)
 
     def _sdk_client(self, connections: int) -> openai.AsyncOpenAI:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        # The egress client: every connection checked, redirects never followed.
+        http = egress.async_client(timeout=self.config.timeout, connections=connections)
         return openai.AsyncOpenAI(
             base_url=self.config.base_url,
             api_key=self.config.api_key(),
             max_retries=0,
             timeout=self.config.timeout,
-            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=self.config.timeout),
+            http_client=http,
         )
 
     @property
@@ -138,6 +140,9 @@ class JudgeClient:
         except openai.APIStatusError as exc:
             return self._status_error(exc, result)
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            if isinstance(exc.__cause__, egress.EgressRefused):
+                result.error = f"egress refused: {_safe(str(exc.__cause__))}"
+                return None  # policy, not a passing fault
             result.error = f"{type(exc).__name__}: {_safe(str(exc))}"
             return self._backoff(result.attempts)
         return self._read(response, result)
