@@ -193,6 +193,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
 OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
+# Names (or fnmatch patterns) of environment variables an endpoint may take its key from.
+JUDGE_API_KEY_ENV_ALLOWED = tuple(
+    p.strip()
+    for p in os.environ.get("JUDGE_API_KEY_ENV_ALLOWED", "*_API_KEY,OPENAI_API_KEY").split(",")
+    if p.strip()
+)
 
 # MetaJudge reference settings (see metajudge/scoring.py).
 METAJUDGE_MAX_CHECKLIST_LEN = int(os.environ.get("METAJUDGE_MAX_CHECKLIST_LEN", "10"))
@@ -230,7 +236,9 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every configured key's value is cut out of every log line (metajudge/keys.py).
+    "filters": {"redact_keys": {"()": "metajudge.keys.RedactKeysFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_keys"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # One line per HTTP call would drown the worker's log (and cost time at 300 calls/s).
     "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "openai")},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import openai
 from openai.types.chat import ChatCompletion
 
-from metajudge import egress
+from metajudge import egress, keys
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -31,9 +31,16 @@ class EndpointConfig:
     max_attempts: int = 5
     backoff_base: float = 0.5
     backoff_cap: float = 20.0
+    key_env_allowed: tuple[str, ...] = keys.DEFAULT_ALLOWED
+
+    def key_refusal(self) -> str | None:
+        return keys.refusal(self.api_key_env, self.key_env_allowed)
 
     def api_key(self) -> str:
         # The key never leaves the environment; a local server accepts any non-empty value.
+        if self.key_refusal():
+            return "not-set"  # never send a variable the allow-list refuses
+        keys.register(self.api_key_env)
         return os.environ.get(self.api_key_env, "") or "not-set"
 
 
@@ -86,6 +93,7 @@ class JudgeClient:
         self.turn = 0
         self.slots = asyncio.Semaphore(width)
         self.limiter = RateLimiter(config.requests_per_minute)
+        self.key_problem = config.key_refusal()
 
     def _sdk_client(self, connections: int) -> openai.AsyncOpenAI:
         # The egress client: every connection checked, redirects never followed.
@@ -109,6 +117,9 @@ class JudgeClient:
 
     async def complete(self, prompt: str) -> CallResult:
         result = CallResult(text=None)
+        if self.key_problem:
+            result.error = self.key_problem  # refused before any call: nothing was sent
+            return result
         started = time.monotonic()
         for attempt in range(1, self.config.max_attempts + 1):
             result.attempts = attempt
@@ -195,7 +206,4 @@ def _message(exc: openai.APIStatusError) -> str:
 
 def _safe(text: str) -> str:
     """Error texts are stored and shown: never let a key that a server echoed get through."""
-    for name, value in os.environ.items():
-        if name.endswith("API_KEY") and len(value) >= 8:
-            text = text.replace(value, "***")
-    return text[:500]
+    return keys.redact(text)[:500]
