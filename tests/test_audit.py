@@ -641,3 +641,38 @@ def test_an_imported_checklist_sent_back_reaches_an_annotator(demo, annotator, r
     claimed = checklist_claim_next(user=annotator, pairs=claimable_pairs(annotator))
     assert claimed == Checklist.objects.get(pair=pair, slot=0)
     assert (claimed.owner, claimed.status) == (annotator, "sent_back")
+
+
+# --- a send-back note is never lost ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", ["submitted", "approved", "todo", "in_progress", "sent_back"])
+def test_send_back_records_the_note_in_every_state(audited, reviewer, status):
+    from metajudge.services.audit import verdict_record
+
+    case = spurious()[0]
+    checklist = Checklist.objects.get(pair=case.pair, slot=0)
+    Checklist.objects.filter(pk=checklist.pk).update(status=status)
+    verdict_record(
+        result=case, reviewer=reviewer, kind="checklist_incomplete", comment="Misses the tone."
+    )
+    checklist.refresh_from_db()
+    assert checklist.status == Checklist.Status.SENT_BACK
+    review = Review.objects.get(checklist=checklist)
+    assert (review.verdict, review.comment, review.reviewer) == (
+        "send_back",
+        "Audit: Misses the tone.",
+        reviewer,
+    )
+
+
+@pytest.mark.django_db
+def test_a_second_send_back_keeps_both_notes(audited, reviewer):
+    from metajudge.services.audit import checklist_send_back
+
+    pair = spurious()[0].pair
+    checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="first")
+    checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="second")
+    comments = Review.objects.filter(checklist__pair=pair).values_list("comment", flat=True)
+    assert sorted(comments) == ["Audit: first", "Audit: second"]
