@@ -12,11 +12,13 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ValidationError
 
+from annotate.access import REVIEWER
 from metajudge import keys
 from metajudge.llm import EndpointConfig, JudgeClient
 from metajudge.models import JudgeEndpoint, MatchResult
 from metajudge.services.endpoints import endpoint_save
 from metajudge.services.llm_batch import endpoint_config
+from tests.factories import join
 
 SECRET = "s3cr3t-judge-value-0042"
 
@@ -170,6 +172,6 @@ def test_case_page_hides_a_key_in_a_stored_error(audited_case, as_reviewer, monk
 def audited_case(demo, reviewer):
     from tests.factories import score_offline
 
-    demo.members.add(reviewer)
+    join(demo, reviewer, role=REVIEWER)
     score_offline("careful-judge", "demo")
     return MatchResult.objects.filter(run__dataset=demo).first()

@@ -7,11 +7,12 @@ import re
 
 import pytest
 
+from annotate.access import REVIEWER
 from annotate.models import Checklist, Review
 from metajudge import selectors_audit, selectors_triage
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors import critic_figures
-from tests.factories import PairFactory, checklist_with, score_offline
+from tests.factories import PairFactory, checklist_with, join, score_offline
 
 HX = {"HTTP_HX_REQUEST": "true"}
 CASE_LINK = re.compile(r'href="/audit/cases/(\d+)/')
@@ -34,7 +35,8 @@ def run_offline(critic: str, dataset: str = "demo") -> None:
 @pytest.fixture
 def audited(demo, reviewer, annotator):
     """The demo dataset with both critics scored; rev reviews it, ann annotates it."""
-    demo.members.add(reviewer, annotator)
+    join(demo, reviewer, role=REVIEWER)
+    join(demo, annotator)
     run_offline("careful-judge")
     run_offline("surface-judge")
     return demo
@@ -194,7 +196,7 @@ def test_divergent_critics_stand_out(demo, reviewer, as_reviewer):
     """Two critics with the same labels but different reasons are called out and linked."""
     from metajudge.models import Critic, Judgment
 
-    demo.members.add(reviewer)
+    join(demo, reviewer, role=REVIEWER)
     careful, surface = (
         Critic.objects.get(name="careful-judge"),
         Critic.objects.get(name="surface-judge"),
@@ -634,7 +636,8 @@ def test_an_imported_checklist_sent_back_reaches_an_annotator(demo, annotator, r
     from annotate.services.assignments import checklist_claim_next
     from metajudge.services.audit import checklist_send_back
 
-    demo.members.add(annotator, reviewer)
+    join(demo, annotator)
+    join(demo, reviewer, role=REVIEWER)
     pair = demo.pairs.order_by("position").first()
     checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="R2 misses the meter.")
     assert claimable_pairs(annotator).filter(pk=pair.pk).exists()

@@ -5,7 +5,9 @@ import io
 
 import pytest
 
+from annotate.access import REVIEWER
 from annotate.csvsafe import csv_row, safe_cell
+from tests.factories import join
 from tests.test_import_export import export, rrm, run_import
 
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1"]
@@ -49,7 +51,7 @@ def test_audit_csv_export_defuses_tab_and_cr(demo, reviewer, as_reviewer):
     from metajudge.services.audit import verdict_record
     from tests.factories import score_offline
 
-    demo.members.add(reviewer)
+    join(demo, reviewer, role=REVIEWER)
     score_offline("careful-judge", "demo")
     first, second, third = MatchResult.objects.filter(run__dataset=demo).order_by("pk")[:3]
     Pair.objects.filter(pk=third.pair_id).update(domain="\t=1")
