@@ -215,6 +215,10 @@ METAJUDGE_BACKOFF_BASE = float(os.environ.get("METAJUDGE_BACKOFF_BASE", "0.5"))
 METAJUDGE_CLAIM_LEASE = int(os.environ.get("METAJUDGE_CLAIM_LEASE", "900"))
 METAJUDGE_CHUNK_SIZE = int(os.environ.get("METAJUDGE_CHUNK_SIZE", "256"))
 
+# The reward API's LLM matcher: fresh judge questions per user per window (cache hits are free).
+REWARD_LLM_QUOTA = int(os.environ.get("REWARD_LLM_QUOTA", "10000"))
+REWARD_LLM_QUOTA_WINDOW = int(os.environ.get("REWARD_LLM_QUOTA_WINDOW", "86400"))  # seconds
+
 IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES", str(16 * 1024 * 1024)))
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
 IMPORT_MAX_DECOMPRESSED_BYTES = int(
