@@ -74,6 +74,11 @@ def resolve(host: str, port: int | None) -> list[Address]:
 
 def check_host(host: str, port: int | None = None) -> str:
     """The address to connect to, after checking every address the host resolves to."""
+    return checked_addresses(host, port)[0]
+
+
+def checked_addresses(host: str, port: int | None = None) -> list[str]:
+    """Every address the host resolves to, in resolver order, once all of them passed."""
     name = host.lower().rstrip(".")
     if name in BLOCKED_HOSTS:
         raise EgressRefused(f"host {name} is a cloud metadata service")
@@ -87,14 +92,15 @@ def check_host(host: str, port: int | None = None) -> str:
         reason = refusal(address)
         if reason:
             raise EgressRefused(f"host {name} resolves to {address}, which is {reason}: refused")
-    return str(addresses[0])
+    return list(dict.fromkeys(str(a) for a in addresses))
 
 
-def _pin(request: httpx.Request, address: str) -> None:
-    host = request.url.host
-    request.url = request.url.copy_with(host=address)  # the Host header keeps the name
-    if request.url.scheme == "https":
-        request.extensions = {**request.extensions, "sni_hostname": host}
+def _pinned(request: httpx.Request, url: httpx.URL, address: str) -> httpx.Request:
+    """The request aimed at the checked address; the Host header and TLS SNI keep the name."""
+    request.url = url.copy_with(host=address)
+    if url.scheme == "https":
+        request.extensions = {**request.extensions, "sni_hostname": url.host}
+    return request
 
 
 def _is_literal(host: str) -> bool:
@@ -106,24 +112,35 @@ def _is_literal(host: str) -> bool:
 
 
 class EgressTransport(httpx.AsyncHTTPTransport):
-    """An async transport that connects only to checked addresses."""
+    """An async transport that connects only to checked addresses (the next one when one
+    refuses the connection, as a plain client would try each: localhost is ::1 and 127.0.0.1)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host, port = request.url.host, request.url.port
-        if _is_literal(host):
-            address = check_host(host, port)  # no lookup: no need for a thread
+        url = request.url
+        if _is_literal(url.host):
+            addresses = checked_addresses(url.host, url.port)  # no lookup: no thread needed
         else:
-            address = await anyio.to_thread.run_sync(check_host, host, port)
-        _pin(request, address)
-        return await super().handle_async_request(request)
+            addresses = await anyio.to_thread.run_sync(checked_addresses, url.host, url.port)
+        for address in addresses[:-1]:
+            try:
+                return await super().handle_async_request(_pinned(request, url, address))
+            except httpx.ConnectError:
+                continue
+        return await super().handle_async_request(_pinned(request, url, addresses[-1]))
 
 
 class EgressSyncTransport(httpx.HTTPTransport):
     """The same policy for a synchronous client."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        _pin(request, check_host(request.url.host, request.url.port))
-        return super().handle_request(request)
+        url = request.url
+        addresses = checked_addresses(url.host, url.port)
+        for address in addresses[:-1]:
+            try:
+                return super().handle_request(_pinned(request, url, address))
+            except httpx.ConnectError:
+                continue
+        return super().handle_request(_pinned(request, url, addresses[-1]))
 
 
 def async_client(*, timeout: float, connections: int) -> httpx.AsyncClient:

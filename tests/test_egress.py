@@ -136,3 +136,24 @@ def test_transport_refuses_a_followed_redirect(redirector):
             client.get(redirector)
     with egress.sync_client(timeout=3) as client:
         assert client.get(redirector).status_code == 302
+
+
+def test_each_checked_address_is_tried_in_turn(fake_dns, llm_server, monkeypatch):
+    """A name with two allowed addresses, the first of which refuses the connection (as
+    localhost's ::1 does for a server on 127.0.0.1): the second is used."""
+    port = int(llm_server.base_url.split(":")[2].split("/")[0])
+    real = socket.getaddrinfo
+
+    def two(host, p, *args, **kwargs):
+        if host == "judge.example":
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", p)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", p)),
+            ]
+        return real(host, p, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", two)
+    assert egress.checked_addresses("judge.example", port) == ["127.0.0.2", "127.0.0.1"]
+    assert ask(f"http://judge.example:{port}/v1").text is not None
+    with egress.sync_client(timeout=3) as client:
+        assert client.get(f"http://judge.example:{port}/v1/models").status_code == 200
