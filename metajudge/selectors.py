@@ -21,7 +21,9 @@ def latest_runs(dataset: Dataset, *, critic: str = "", matcher: str = "") -> lis
     if matcher:
         runs = runs.filter(matcher=matcher)
     newest: dict[int, MatchRun] = {}
-    for run in runs.select_related("critic").order_by("critic_id", "-created_at", "-pk"):
+    for run in runs.select_related("critic", "template").order_by(
+        "critic_id", "-created_at", "-pk"
+    ):
         newest.setdefault(run.critic_id, run)
     return sorted(newest.values(), key=lambda r: r.critic.name)
 
@@ -73,6 +75,8 @@ def _figures(run: MatchRun, row: dict, threshold: float) -> dict:
         "run": run.pk,
         "matcher": run.matcher,
         "judge_model": run.judge_model,
+        "template": str(run.template) if run.template_id else "",
+        "skip_unscorable": run.skip_unscorable,
         "state": run.state,
         "threshold": threshold,
         **{

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset
@@ -38,6 +39,7 @@ def run_start(
             defaults={"judge_model": endpoint.model if endpoint else matcher, "created_by": user},
         )
         run.concurrency = concurrency or (endpoint.max_concurrency if endpoint else 1)
+        run.skip_unscorable = settings.METAJUDGE_SKIP_UNSCORABLE
         run.state, run.finished_at, run.message = MatchRun.State.QUEUED, None, ""
         run.save()
         _prepare(run)
@@ -91,9 +93,19 @@ def refresh_counts(run: MatchRun) -> MatchRun:
     run.total = sum(counts.values())
     run.done_count = run.total - counts.get(S.PENDING, 0) - counts.get(S.CLAIMED, 0)
     run.error_count = counts.get(S.ERROR, 0)
-    MatchRun.objects.filter(pk=run.pk).update(
-        total=run.total, done_count=run.done_count, error_count=run.error_count
+    usage = MatchResult.objects.filter(run=run, cached=False).aggregate(
+        calls=Sum("attempts"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
     )
+    fields = {"total": run.total, "done_count": run.done_count, "error_count": run.error_count}
+    if run.matcher != MatchRun.Matcher.IMPORT:
+        run.calls, run.prompt_tokens = usage["calls"] or 0, usage["prompt"] or 0
+        run.completion_tokens = usage["completion"] or 0
+        fields.update(
+            calls=run.calls,
+            prompt_tokens=run.prompt_tokens,
+            completion_tokens=run.completion_tokens,
+        )
+    MatchRun.objects.filter(pk=run.pk).update(**fields)
     return run
 
 
