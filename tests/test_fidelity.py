@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from metajudge import scoring
-from metajudge.models import Critic, Judgment, MatchResult
+from metajudge.models import Critic, Judgment, MatchResult, MatchRun
 from metajudge.prompts import render_metajudge
 from metajudge.services import matching, runs
 from metajudge.services.setup import endpoint_for, template_default
@@ -389,3 +389,26 @@ def test_reask_reason_is_the_reference_rule():
     assert scoring.reask_reason("<RESULT_START>x<RESULT_END>") is not None  # no line
     assert scoring.reask_reason(ok.replace("0.3", "1.5")) is not None  # outside [0, 1]
     assert scoring.reask_reason("<RESULT_START>\n- R1@S1: 0.3\n<RESULT_END>") is None  # short
+
+
+@pytest.mark.django_db
+def test_the_dashboard_prefers_an_llm_run_names_it_and_lets_a_user_choose(
+    demo, llm_server, as_superuser
+):
+    from tests.factories import score_offline
+
+    llm = drain(start(demo, llm_server))
+    score_offline("careful-judge")  # newer, but only the approximation
+    score_offline("surface-judge")
+    offline = MatchRun.objects.get(critic__name="careful-judge", matcher="offline")
+    assert offline.created_at >= llm.created_at
+    [row] = report()
+    assert (row["run"], row["matcher"], row["judge_model"]) == (llm.pk, "llm", "judge-x")
+    assert row["template"].endswith("v1")
+    url = f"/audit/{demo.name}/"
+    page = as_superuser.get(url).content.decode()
+    assert f"#{llm.pk}</a>" in page and "LLM · judge-x" in page
+    assert "different matchers" in page  # careful-judge by the LLM, surface-judge offline
+    chosen = as_superuser.get(url, {"run": offline.pk}).content.decode()
+    assert f"#{offline.pk}</a>" in chosen and f"#{llm.pk}</a>" not in chosen
+    assert "different matchers" not in chosen
