@@ -20,6 +20,7 @@ from annotate.selectors import human_agreement
 from metajudge import scoring
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors import _aggregates, _figures, preferred_runs, run_figures
+from metajudge.selectors_agreement import matcher_agreement
 
 S = MatchResult.Status
 V = AuditVerdict.Kind
@@ -273,6 +274,7 @@ def dashboard(dataset: Dataset, *, threshold: float, chosen: Collection[int] = (
     return {
         "rows": rows,
         "mixed_matchers": len({r["matcher"] == "offline" for r in rows}) > 1,
+        "agreement": matcher_agreement(atom_runs),
         "divergent": pairs,
         "ceiling": human_ceiling(dataset),
         "review": matcher_confirmation(totals),

@@ -410,5 +410,39 @@ def test_the_dashboard_prefers_an_llm_run_names_it_and_lets_a_user_choose(
     assert f"#{llm.pk}</a>" in page and "LLM · judge-x" in page
     assert "different matchers" in page  # careful-judge by the LLM, surface-judge offline
     chosen = as_superuser.get(url, {"run": offline.pk}).content.decode()
-    assert f"#{offline.pk}</a>" in chosen and f"#{llm.pk}</a>" not in chosen
+    assert f"#{offline.pk}</a>" in chosen and "LLM · judge-x" not in chosen
     assert "different matchers" not in chosen
+
+
+@pytest.mark.django_db
+def test_matcher_agreement_compares_llm_and_offline_runs_per_sample(demo, llm_server, as_superuser):
+    from metajudge.selectors_agreement import best_match, dataset_agreement, pearson
+    from tests.factories import score_offline
+
+    llm = drain(start(demo, llm_server))
+    score_offline("careful-judge")
+    offline = MatchRun.objects.get(critic__name="careful-judge", matcher="offline")
+    [row] = dataset_agreement(demo)
+    a = {r.pair_id: r for r in MatchResult.objects.filter(run=llm, status=S.VALID)}
+    b = {r.pair_id: r for r in MatchResult.objects.filter(run=offline, status=S.VALID)}
+    common = sorted(set(a) & set(b))
+    assert row["samples"] == len(common) > 0
+    expected_r = pearson([a[p].recall for p in common], [b[p].recall for p in common])
+    assert row["recall_correlation"] == pytest.approx(expected_r)
+    same = total = 0
+    for p in common:
+        left, right = best_match(a[p].lines), best_match(b[p].lines)
+        for i in set(left) | set(right):
+            total += 1
+            same += left.get(i, 0) == right.get(i, 0)
+    assert row["same_match_share"] == pytest.approx(same / total)
+    page = as_superuser.get(f"/audit/{demo.name}/").content.decode()
+    assert "Matcher agreement" in page
+
+
+def test_pearson_and_best_match_rules():
+    from metajudge.selectors_agreement import best_match, pearson
+
+    assert pearson([0, 1, 2], [0, 2, 4]) == pytest.approx(1.0)
+    assert pearson([1, 1], [0, 1]) is None and pearson([1], [1]) is None
+    assert best_match([[1, 2, 0.25], [1, 3, 0.75], [2, 1, 0.25]]) == {1: 3, 2: 0}
