@@ -210,16 +210,17 @@ METAJUDGE_BACKOFF_BASE = float(os.environ.get("METAJUDGE_BACKOFF_BASE", "0.5"))
 METAJUDGE_CLAIM_LEASE = int(os.environ.get("METAJUDGE_CLAIM_LEASE", "900"))
 METAJUDGE_CHUNK_SIZE = int(os.environ.get("METAJUDGE_CHUNK_SIZE", "256"))
 # Chunk size = max(METAJUDGE_CHUNK_SIZE, concurrency x rounds), with rounds chosen so that
-# rounds x METAJUDGE_CALL_SECONDS <= lease / 4: a chunk of calls that take that long finishes
-# well inside the lease, and the lease stays under half the broker's visibility timeout (checked
-# below), so a live chunk is neither taken over nor redelivered.
+# rounds x METAJUDGE_CALL_SECONDS <= lease / 4: a chunk of calls that take that long ends within a
+# quarter of the lease, and (checked below: lease <= 2 x visibility timeout) within half of the
+# broker's visibility timeout, so a live chunk is neither taken over nor redelivered.
 METAJUDGE_CALL_SECONDS = float(os.environ.get("METAJUDGE_CALL_SECONDS", "4"))
 METAJUDGE_MAX_CHUNK_ROUNDS = 64
 _visibility = CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
-if _visibility and METAJUDGE_CLAIM_LEASE * 2 > _visibility:
+if _visibility and METAJUDGE_CLAIM_LEASE > 2 * _visibility:
     raise ImproperlyConfigured(
-        f"METAJUDGE_CLAIM_LEASE ({METAJUDGE_CLAIM_LEASE} s) must be at most half of "
-        f"CELERY_VISIBILITY_TIMEOUT ({_visibility} s)"
+        f"METAJUDGE_CLAIM_LEASE ({METAJUDGE_CLAIM_LEASE} s) must be at most twice "
+        f"CELERY_VISIBILITY_TIMEOUT ({_visibility} s): chunks are sized to end within a quarter "
+        "of the lease"
     )
 
 IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES", str(16 * 1024 * 1024)))

@@ -4,6 +4,7 @@ the two on the samples both scored."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 from django.core.cache import cache
@@ -46,11 +47,8 @@ def dataset_agreement(dataset: Dataset) -> list[dict]:
 
 
 def _cached(llm: MatchRun, offline: MatchRun) -> dict:
-    key = "agreement:" + ":".join(
-        str(x)
-        for r in (llm, offline)
-        for x in (r.pk, r.state, r.done_count, r.total, r.finished_at)
-    )
+    state = [(r.pk, r.state, r.done_count, r.total, r.finished_at) for r in (llm, offline)]
+    key = "agreement:" + hashlib.sha256(repr(state).encode()).hexdigest()
     row = cache.get(key)
     if row is None:
         row = compare(llm, offline)

@@ -331,7 +331,7 @@ def test_claims_are_renewed_while_calls_are_in_flight(demo, settings):
     assert seen and seen[-1] > claimed_at
 
 
-def test_chunks_end_well_inside_the_lease_and_the_visibility_timeout(settings):
+def test_chunks_end_within_a_quarter_of_the_lease(settings):
     from metajudge.services import lifecycle
 
     for concurrency in (1, 8, 32, 64, 256):
@@ -342,7 +342,7 @@ def test_chunks_end_well_inside_the_lease_and_the_visibility_timeout(settings):
         assert size >= concurrency
 
 
-def test_a_lease_longer_than_half_the_visibility_timeout_is_refused():
+def test_a_lease_longer_than_twice_the_visibility_timeout_is_refused():
     import subprocess
     import sys
 
@@ -351,12 +351,12 @@ def test_a_lease_longer_than_half_the_visibility_timeout_is_refused():
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "1",
         "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
-        "CELERY_VISIBILITY_TIMEOUT": "1000",
+        "CELERY_VISIBILITY_TIMEOUT": "400",
         "METAJUDGE_CLAIM_LEASE": "900",
         "PATH": "/usr/bin:/bin",
     }
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode != 0 and "at most half" in done.stderr
+    assert done.returncode != 0 and "at most twice" in done.stderr
 
 
 @pytest.mark.django_db

@@ -15,7 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotate.models import Checklist
-from metajudge import offline_matcher, scoring
+from metajudge import scoring
+from metajudge.method.matchers import matcher_for_run
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
 from metajudge.prompts import render_metajudge
 from metajudge.services import lifecycle, staleness
@@ -95,7 +96,9 @@ def process_chunk(
     todo = [s for s in samples if _skip_reason(s) is None]
     _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
     if run.matcher == MatchRun.Matcher.OFFLINE:
-        _write(run, [(s, Answer(offline_matcher.match_answer(s.human, s.model))) for s in todo])
+        matcher = matcher_for_run(run)
+        matcher.prepare([t for s in todo for t in (*s.human, *s.model)])
+        _write(run, [(s, Answer(matcher.match(s.human, s.model))) for s in todo])
     else:
         _run_llm(run, todo)
     return run_finalize(run_id=run_id)

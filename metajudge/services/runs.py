@@ -8,6 +8,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset
+from metajudge.method.matchers import get_matcher
 from metajudge.models import Critic, JudgeEndpoint, Judgment, MatchResult, MatchRun, PromptTemplate
 from metajudge.services import lifecycle
 
@@ -26,8 +27,10 @@ def run_start(
     domain: str = "",
     user=None,
     enqueue: bool = True,
+    offline_matcher: str | None = None,
 ) -> MatchRun:
-    """Start a run, or re-open the same run: only new, stale and failed samples are redone."""
+    """Start a run, or re-open the same run: only new, stale and failed samples are redone.
+    An offline run is one per offline matcher (semantic or lexical; the default if None)."""
     with transaction.atomic():
         run, _ = MatchRun.objects.select_for_update().get_or_create(
             dataset=dataset,
@@ -36,7 +39,8 @@ def run_start(
             endpoint=endpoint,
             template=template,
             domain=domain,
-            defaults={"judge_model": endpoint.model if endpoint else matcher, "created_by": user},
+            judge_model=_judge_name(matcher, endpoint, offline_matcher),
+            defaults={"created_by": user},
         )
         run.concurrency = concurrency or (endpoint.max_concurrency if endpoint else 1)
         run.skip_unscorable = settings.METAJUDGE_SKIP_UNSCORABLE
@@ -47,6 +51,14 @@ def run_start(
         if enqueue:
             transaction.on_commit(lambda: enqueue_pending(run.pk))
     return run
+
+
+def _judge_name(matcher: str, endpoint: JudgeEndpoint | None, offline_matcher: str | None) -> str:
+    if endpoint is not None:
+        return endpoint.model
+    if matcher == MatchRun.Matcher.OFFLINE:
+        return get_matcher(offline_matcher).label
+    return matcher
 
 
 def _eligible(run: MatchRun):
