@@ -399,3 +399,15 @@ def test_pearson_and_best_match_rules():
     assert pearson([0, 1, 2], [0, 2, 4]) == pytest.approx(1.0)
     assert pearson([1, 1], [0, 1]) is None and pearson([1], [1]) is None
     assert best_match([[1, 2, 0.25], [1, 3, 0.75], [2, 1, 0.25]]) == {1: 3, 2: 0}
+
+
+@pytest.mark.django_db
+def test_the_table_report_names_the_run_and_the_unscorable_rule(demo):
+    from tests.factories import score_offline
+
+    score_offline("careful-judge")
+    out = io.StringIO()
+    call_command("metajudge_report", dataset="demo", stdout=out)
+    text = out.getvalue()
+    assert "careful-judge: run" in text and "offline" in text
+    assert "no or too many model atoms" in text
