@@ -9,11 +9,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from annotate.access import REVIEWER
 from annotate.markdown import render_markdown
 from annotate.selectors import datasets_with_counts
 from metajudge.access import get_audit_dataset, get_result, get_run, require_reviewer
 from metajudge.forms import VerdictForm
-from metajudge.selectors_audit import BREAKDOWNS, breakdown, dashboard, parse_threshold
+from metajudge.selectors import preference
+from metajudge.selectors_audit import (
+    BREAKDOWNS,
+    breakdown,
+    chosen_runs,
+    dashboard,
+    parse_threshold,
+)
 from metajudge.selectors_triage import (
     QueueFilters,
     case_detail,
@@ -40,24 +48,27 @@ def _queue_query(params) -> str:
 
 def audit_index(request):
     require_reviewer(request.user)
-    return render(request, "audit/index.html", {"datasets": datasets_with_counts(request.user)})
+    datasets = datasets_with_counts(request.user, role=REVIEWER)  # only those they review
+    return render(request, "audit/index.html", {"datasets": datasets})
 
 
 def dataset_dashboard(request, name: str):
     dataset = get_audit_dataset(request.user, name)
     threshold = parse_threshold(request.GET.get("threshold"))
+    chosen = chosen_runs(request.GET)
     by = request.GET.get("by", "")
     if request.htmx and request.htmx.target == "breakdown":
-        table = breakdown(dataset, by=by if by in BREAKDOWNS else "domain", threshold=threshold)
+        by = by if by in BREAKDOWNS else "domain"
+        table = breakdown(dataset, by=by, threshold=threshold, chosen=chosen)
         return render(
             request,
             "audit/dashboard.html#breakdown",
             {"dataset": dataset, "breakdown": table, "threshold": threshold},
         )
-    context = {"dataset": dataset, **dashboard(dataset, threshold=threshold)}
+    context = {"dataset": dataset, **dashboard(dataset, threshold=threshold, chosen=chosen)}
     context["chart"] = _chart(dataset, context)
     if by in BREAKDOWNS:
-        context["breakdown"] = breakdown(dataset, by=by, threshold=threshold)
+        context["breakdown"] = breakdown(dataset, by=by, threshold=threshold, chosen=chosen)
     return render(request, _partial(request, "audit/dashboard.html", "figures"), context)
 
 
@@ -67,6 +78,8 @@ def _chart(dataset, context: dict) -> dict:
     points = [
         {
             "critic": r["critic"],
+            "matcher": r["matcher"],
+            "judge": r["judge_model"],
             "x": r["outcome_accuracy"],
             "y": r["rationale_consistency"],
             "s_corr": r["s_corr"],
@@ -95,7 +108,8 @@ def triage(request, name: str):
     runs = critic_runs(dataset, request.GET.get("critic", ""))
     if not runs:
         raise Http404("No runs for this critic.")
-    run = next((r for r in runs if str(r.pk) == request.GET.get("run")), runs[0])
+    default = min(runs, key=preference)
+    run = next((r for r in runs if str(r.pk) == request.GET.get("run")), default)
     filters = QueueFilters.from_params(request.GET)
     queue = spurious_queue(run, filters)
     context = {

@@ -27,6 +27,7 @@ def endpoint_config(run) -> EndpointConfig:
         limits_key=f"endpoint {e.pk} {e.base_url} {e.model}",
         max_attempts=settings.METAJUDGE_MAX_ATTEMPTS,
         backoff_base=settings.METAJUDGE_BACKOFF_BASE,
+        key_env_allowed=tuple(settings.JUDGE_API_KEY_ENV_ALLOWED),
     )
 
 
@@ -45,13 +46,19 @@ async def _answer_all(run, samples, done: queue.Queue, stop: threading.Event, gr
 
 
 async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop, grammar) -> None:
+    """Ask, and ask again while the answer breaks the format (the reference's rule, or the
+    template's strict grammar), up to the limit. The last answer is kept either way: the
+    metric rules decide whether it scores, as the reference analysis does."""
     from metajudge.services.matching import Answer
 
     answer = Answer(text=None)
-    for _ in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
+    strict = bool(getattr(sample, "strict", False))
+    for attempt in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
         if stop.is_set():
-            answer.error = "aborted before the call"
+            answer.error = answer.error or "aborted before the call"
             break
+        if attempt:
+            answer.retries += 1
         call = await client.complete(sample.prompt)
         answer.attempts += call.attempts
         answer.prompt_tokens += call.prompt_tokens
@@ -59,8 +66,8 @@ async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop, gram
         answer.text, answer.error = call.text, call.error
         if call.text is None or not grammar:
             break
-        problem = scoring.grammar_problem(call.text, len(sample.human))
+        problem = scoring.reask_problem(call.text, len(sample.human), strict=strict)
         if problem is None:
             break
-        answer.error = f"format error: {problem}"
+        answer.reasons.append(problem)
     done.put((sample, answer))

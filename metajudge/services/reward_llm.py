@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import replace
 
 from django.conf import settings
+from django.core.cache import cache
 
 from metajudge import scoring
 from metajudge.llm import JudgeClient
@@ -30,8 +31,9 @@ def _max_attempts() -> int:
 NO_ENDPOINT = "the llm matcher needs an endpoint name"
 
 
-def answer_with_llm(items: list) -> None:
-    """Fill `answer` (and `cached`) on each item, or its `error`."""
+def answer_with_llm(items: list, *, user) -> None:
+    """Fill `answer` (and `cached`) on each item, or its `error`. Fresh questions count
+    against the user's quota of judge calls; cached answers are free."""
     from metajudge.services.reward import endpoint_for_reward
 
     by_endpoint: dict[str, list] = {}
@@ -43,10 +45,35 @@ def answer_with_llm(items: list) -> None:
             for s in group:
                 s.error = f"unknown judge endpoint: {name!r}" if name else NO_ENDPOINT
             continue
-        _answer_group(run, endpoint, group)
+        _answer_group(run, endpoint, group, user)
 
 
-def _answer_group(run, endpoint, group: list) -> None:
+def _quota_key(user) -> str:
+    return f"reward-llm-quota:{user.pk}"
+
+
+def _within_quota(user, misses: list) -> list:
+    """As many of `misses` as the user's quota still allows; the rest get an error."""
+    quota, window = settings.REWARD_LLM_QUOTA, settings.REWARD_LLM_QUOTA_WINDOW
+    key = _quota_key(user)
+    cache.add(key, 0, timeout=window)  # the window starts with the first fresh question
+    try:
+        used = cache.incr(key, len(misses))
+    except ValueError:  # expired between add and incr
+        used = len(misses)
+        cache.set(key, used, timeout=window)
+    over = min(len(misses), max(0, used - quota))
+    if over:
+        cache.decr(key, over)  # refused questions cost nothing
+    for s in misses[len(misses) - over :]:
+        s.error = QUOTA_EXCEEDED
+    return misses[: len(misses) - over]
+
+
+QUOTA_EXCEEDED = "judge call quota exceeded (REWARD_LLM_QUOTA per REWARD_LLM_QUOTA_WINDOW)"
+
+
+def _answer_group(run, endpoint, group: list, user) -> None:
     from metajudge.services.reward import cached_answers_add
 
     keys = {id(s): cache_key(run, s.human, s.atoms) for s in group}
@@ -57,6 +84,7 @@ def _answer_group(run, endpoint, group: list) -> None:
             s.answer, s.cached = hits[keys[id(s)]], True
         else:
             misses.append(s)
+    misses = _within_quota(user, misses) if misses else []
     if not misses:
         return
     run.endpoint = endpoint
@@ -65,7 +93,7 @@ def _answer_group(run, endpoint, group: list) -> None:
     fresh = []
     for s, (text, error, usage) in zip(misses, answers, strict=True):
         s.answer, s.error = text, error
-        if text is not None and not error:
+        if text is not None and not error and scoring.reask_reason(text) is None:
             fresh.append((keys[id(s)], text, *usage))
     if fresh:
         cached_answers_add(rows=fresh)
@@ -95,15 +123,14 @@ def _outcome(task: asyncio.Task) -> tuple:
 
 
 async def _ask(client: JudgeClient, prompt: str, n_human: int) -> tuple:
-    error, usage = "", [0, 0]
+    """As in a live run: ask again on the reference's format faults, keep the last answer."""
+    usage = [0, 0]
     for _ in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
         call = await client.complete(prompt)
         usage[0] += call.prompt_tokens
         usage[1] += call.completion_tokens
         if call.text is None:
             return None, f"matcher: {call.error}", tuple(usage)
-        problem = scoring.grammar_problem(call.text, n_human)
-        if problem is None:
-            return call.text, "", tuple(usage)
-        error = f"matcher: format error: {problem}"
-    return None, error, tuple(usage)
+        if scoring.reask_reason(call.text) is None:
+            break
+    return call.text, "", tuple(usage)

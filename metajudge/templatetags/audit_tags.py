@@ -1,5 +1,6 @@
 from django import template
 
+from metajudge.keys import redact as _redact
 from metajudge.selectors_triage import score_class as _score_class
 
 register = template.Library()
@@ -9,3 +10,9 @@ register = template.Library()
 def score_class(score) -> str:
     """CSS class for a match score: s0, s25, s50, s75, s100 (s-none when absent)."""
     return _score_class(score)
+
+
+@register.filter
+def redact(text) -> str:
+    """Any configured API key's value cut out of a text shown on a page (still auto-escaped)."""
+    return _redact(str(text)) if text else ""
