@@ -65,7 +65,12 @@ def latest_runs(
     return sorted(best.values(), key=lambda r: r.critic.name)
 
 
-def _aggregates(threshold: float, *, std: bool = True) -> dict:
+# One-pass variance E[x^2] - E[x]^2 loses digits to cancellation when the values are nearly
+# equal; below this share of E[x^2] (std under 1% of the RMS) a metric gets the two-pass figure.
+ONE_PASS_FLOOR = 1e-4
+
+
+def _aggregates(threshold: float, *, one_pass_std: bool = False) -> dict:
     valid_correct = VALID & Q(label_correct=True)
     fields = {
         "total_samples": Count("pk"),
@@ -82,7 +87,10 @@ def _aggregates(threshold: float, *, std: bool = True) -> dict:
     for name in METRICS:
         # Prefixed: an annotation may not shadow the field it aggregates.
         fields[f"mean_{name}"] = Avg(name, filter=VALID)
-        if std:
+        if one_pass_std:
+            square = ExpressionWrapper(F(name) * F(name), output_field=FloatField())
+            fields[f"meansq_{name}"] = Avg(square, filter=VALID)
+        else:
             fields[f"std_{name}"] = StdDev(name, filter=VALID, sample=False)
     return fields
 
@@ -95,39 +103,51 @@ def run_figures(
 ) -> list[dict]:
     """One dict per run with the report's keys; `results` may narrow the samples (domain...)."""
     base = results if results is not None else MatchResult.objects.all()
-    # SQLite's STDDEV_POP is Django's Python aggregate over statistics.pstdev (exact fractions):
-    # seconds at 400k rows. There a second pass per run averages the squared deviations instead.
-    native_std = connection.vendor != "sqlite"
+    # SQLite has no native STDDEV_POP (a Python aggregate called per row: about 1 s for the
+    # 20-critic report at 442,320 results); there the std comes from the moments of this query.
+    one_pass = connection.vendor == "sqlite"
     rows = {
         row["run_id"]: row
         for row in base.filter(run__in=runs)
         .order_by()
         .values("run_id")
-        .annotate(**_aggregates(threshold, std=native_std))
+        .annotate(**_aggregates(threshold, one_pass_std=one_pass))
     }
-    if not native_std:
+    if one_pass:
         for run_id, row in rows.items():
-            row.update(_two_pass_std(base.filter(run_id=run_id), row))
+            row.update(_std_from_moments(base.filter(run_id=run_id), row))
     return [_figures(run, rows.get(run.pk, {}), threshold) for run in runs]
 
 
-def _two_pass_std(results: QuerySet, row: dict) -> dict:
+def _std_from_moments(results: QuerySet, row: dict) -> dict:
+    stds, nearly_constant = {}, []
+    for name in METRICS:
+        mean, meansq = row.get(f"mean_{name}"), row.get(f"meansq_{name}")
+        if mean is None or meansq is None:
+            continue
+        variance = meansq - mean * mean
+        if variance > ONE_PASS_FLOOR * meansq:
+            stds[f"std_{name}"] = math.sqrt(variance)
+        else:
+            nearly_constant.append(name)
+    if nearly_constant:
+        stds.update(_two_pass_std(results, row, nearly_constant))
+    return stds
+
+
+def _two_pass_std(results: QuerySet, row: dict, names: list[str]) -> dict:
     """Population std as sqrt(mean((x - mean)^2)), the means taken from the first pass."""
-    exprs = {
-        f"var_{name}": Avg(
-            ExpressionWrapper(
-                (F(name) - Value(row[f"mean_{name}"])) * (F(name) - Value(row[f"mean_{name}"])),
-                output_field=FloatField(),
-            ),
-            filter=VALID,
-        )
-        for name in METRICS
-        if row.get(f"mean_{name}") is not None
+    deviations = {
+        name: ExpressionWrapper(F(name) - Value(row[f"mean_{name}"]), output_field=FloatField())
+        for name in names
     }
-    found = results.order_by().aggregate(**exprs) if exprs else {}
+    found = results.order_by().aggregate(
+        **{f"var_{n}": Avg(d * d, filter=VALID) for n, d in deviations.items()}
+    )
     return {
-        f"std_{key[4:]}": math.sqrt(max(value, 0.0)) if value is not None else None
+        f"std_{key[4:]}": math.sqrt(max(value, 0.0))
         for key, value in found.items()
+        if value is not None
     }
 
 
