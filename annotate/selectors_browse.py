@@ -37,7 +37,9 @@ def browse_pairs(
         distinct=True,
     )
     qs = qs.annotate(
-        n_checklists=Count("checklists", filter=Q(checklists__current__isnull=False), distinct=True),
+        n_checklists=Count(
+            "checklists", filter=Q(checklists__current__isnull=False), distinct=True
+        ),
         n_finished=finished,
     )
     if status == "unannotated":
