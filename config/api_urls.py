@@ -3,6 +3,7 @@ from django.urls import path
 
 from annotate import api as annotate_api
 from annotate import api_checklist
+from config.api_token import TokenView
 from metajudge import api as audit_api
 from metajudge import api_critics, api_reward, api_runs
 
@@ -14,6 +15,7 @@ def api(view):
 
 urlpatterns = [
     path("", api(api_runs.ApiRoot), name="api-root"),
+    path("token/", api(TokenView), name="api-token"),
     path("runs/", api(api_runs.RunList), name="api-runs"),
     path("runs/<str:run_id>/", api(api_runs.RunDetail), name="api-run"),
     path("critics/", api(api_critics.CriticList), name="api-critics"),

@@ -40,6 +40,7 @@ class ApiRoot(APIView):
 
         return Response(
             {
+                "token": url("api-token"),
                 "datasets": url("api-datasets"),
                 "dataset": url("api-dataset", "{name}"),
                 "import": url("api-import", "{name}"),
