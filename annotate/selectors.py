@@ -222,6 +222,8 @@ def open_suggestions(checklist: Checklist) -> list:
     """Suggestions this checklist's editor has not decided yet and does not already contain."""
     decided = SuggestionDecision.objects.filter(suggestion=OuterRef("pk"), checklist=checklist)
     rows = AtomSuggestion.objects.filter(pair_id=checklist.pair_id).exclude(Exists(decided))
+    if checklist.pair.dataset.blind_slots:  # independent slots: no other checklist's atoms
+        rows = rows.exclude(source=AtomSuggestion.Source.IMPORT)
     present = {a.casefold() for a in checklist.atoms}
     rows = rows.order_by("source", "position", "id")
     return [s for s in rows if s.text.casefold() not in present]

@@ -53,7 +53,7 @@ def demo_setup(*, dataset_name: str = "demo", log=print) -> Dataset:
         f"dataset '{dataset_name}': {report.created} pairs added, {report.duplicates} already there"
     )
     demo = Dataset.objects.get(name=dataset_name)
-    Dataset.objects.filter(pk=demo.pk).update(checklists_per_pair=2)
+    Dataset.objects.filter(pk=demo.pk).update(checklists_per_pair=2, blind_slots=True)
     demo.refresh_from_db()
     users = {}
     for username, password, role, superuser in DEMO_USERS:
