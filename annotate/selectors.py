@@ -311,6 +311,17 @@ def pair_agreement(checklists: list[list[str]]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _interval(values: list[float]) -> dict:
+    """A normal-approximation 95% interval of the mean pair agreement, clipped to [0, 1]."""
+    n = len(values)
+    if n < 2:
+        return {"ci_low": None, "ci_high": None}
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
+    half = 1.96 * sd / n**0.5
+    return {"ci_low": max(0.0, mean - half), "ci_high": min(1.0, mean + half)}
+
+
 def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
     """Human-vs-human rationale consistency: the ceiling that model scores are read against.
 
@@ -340,6 +351,7 @@ def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
         "min_recall": min(values) if values else None,
         "max_recall": max(values) if values else None,
         "matcher": "offline",
+        **_interval(values),
     }
     if with_pairs:
         result["per_pair"] = sorted(scored.items())

@@ -73,6 +73,7 @@ def _chart(dataset, context: dict) -> dict:
             "f1": r["f1"],
             "f_score": r["f_score"],
             "valid": r["valid_samples"],
+            "judge": _judge_name(r),
             "divergent": r.get("divergent", False),
             "url": triage
             + "?"
@@ -81,12 +82,24 @@ def _chart(dataset, context: dict) -> dict:
         for r in context["rows"]
     ]
     links = [[a["critic"], b["critic"]] for a, b in context["divergent"]]
+    ceiling = context["ceiling"]
     return {
         "points": points,
         "links": links,
-        "ceiling": context["ceiling"]["mean_recall"],
+        "ceiling": ceiling["mean_recall"],
+        "ceiling_n": ceiling["pairs"],
+        "ceiling_low": ceiling.get("ci_low"),
+        "ceiling_high": ceiling.get("ci_high"),
         "threshold": context["threshold"],
+        "judges": sorted({p["judge"] for p in points}),
     }
+
+
+def _judge_name(row: dict) -> str:
+    """How a critic was scored, in words: the matcher and the judge model behind it."""
+    matcher = row.get("matcher", "")
+    model = row.get("judge_model", "")
+    return matcher if not model or model == matcher else f"{matcher} · {model}"
 
 
 def triage(request, name: str):

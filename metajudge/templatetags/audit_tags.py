@@ -9,3 +9,21 @@ register = template.Library()
 def score_class(score) -> str:
     """CSS class for a match score: s0, s25, s50, s75, s100 (s-none when absent)."""
     return _score_class(score)
+
+
+LEVELS = {
+    0.0: "not achieved",
+    0.25: "slightly involved",
+    0.5: "partially achieved",
+    0.75: "mostly achieved",
+    1.0: "fully achieved",
+}
+
+
+@register.filter
+def level_word(score) -> str:
+    """The words of the MetaJudge scale beside its number (the prompt's own wording)."""
+    if score is None:
+        return ""
+    nearest = min(LEVELS, key=lambda level: abs(level - float(score)))
+    return LEVELS[nearest]
