@@ -28,7 +28,7 @@
     hi = Math.max(Math.ceil(hi * 10) / 10, hi + 0.05);
     return {
       min: Math.max(-0.05, lo), max: Math.min(1.05, Math.max(hi, lo + 0.1)),
-      ticks: { callback: function (v) { return (v < -1e-9 || v > 1 + 1e-9) ? "" : Number(v).toFixed(1); } }
+      ticks: { callback: function (v) { return (v < -1e-9 || v > 1 + 1e-9) ? "" : Number(v).toFixed(2); } }
     };
   }
 
