@@ -247,14 +247,3 @@ def case_detail(result: MatchResult) -> dict:
         "verdict": verdict,
         "checklist_changed": bool(checklist and checklist.current_id != result.revision_id),
     }
-
-
-def run_progress(run: MatchRun) -> dict:
-    open_ = run.state in (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
-    return {
-        "run": run,
-        "open": open_,
-        "percent": round(100 * run.progress),
-        "tokens": run.prompt_tokens + run.completion_tokens,
-        "can_resume": run.state in (MatchRun.State.ABORTED, MatchRun.State.FAILED),
-    }
