@@ -1,18 +1,19 @@
 """No dead ends: styled error pages with a way back, a favicon, API docs with a link home."""
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from config.errors import server_error
 
 
 @pytest.mark.django_db
-def test_404_is_styled_with_a_way_back(as_annotator, client):
+def test_404_is_styled_with_a_way_back(as_annotator):
     page = as_annotator.get("/no/such/page/")
     html = page.content.decode()
     assert page.status_code == 404 and "Page not found" in html and "Back to the app" in html
     assert 'rel="stylesheet"' in html
-    assert client.get("/no/such/page/").status_code == 302  # anonymous: to the login form
+    anonymous = Client().get("/no/such/page/")
+    assert anonymous.status_code == 404 and 'href="/accounts/login/"' in anonymous.content.decode()
 
 
 @pytest.mark.django_db
