@@ -286,10 +286,10 @@ def _directed_recall(human: tuple[str, ...], other: tuple[str, ...]) -> float | 
     """Recall of `human` against `other` read as the "model" side, by the MetaJudge rules."""
     from django.conf import settings
 
-    from metajudge.offline_matcher import match_answer
+    from metajudge.method.matchers import get_matcher
     from metajudge.scoring import VALID, score_sample
 
-    text = match_answer(list(human), list(other))
+    text = get_matcher().match(list(human), list(other))
     score = score_sample(
         text,
         len(human),

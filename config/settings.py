@@ -197,12 +197,31 @@ OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 # MetaJudge reference settings (see metajudge/scoring.py).
 METAJUDGE_MAX_CHECKLIST_LEN = int(os.environ.get("METAJUDGE_MAX_CHECKLIST_LEN", "10"))
 METAJUDGE_PRECISION_CAP = int(os.environ.get("METAJUDGE_PRECISION_CAP", "5"))
-METAJUDGE_FORMAT_RETRIES = int(os.environ.get("METAJUDGE_FORMAT_RETRIES", "2"))
+# Re-asks after an answer that breaks the format: the reference's --max-retries 5 asks at most
+# five times, i.e. four re-asks. The last answer is kept and scored by the metric rules.
+METAJUDGE_FORMAT_RETRIES = int(os.environ.get("METAJUDGE_FORMAT_RETRIES", "4"))
+# Samples with no model atoms or more than the maximum: the reference asks them (the metric
+# rules then skip them, or count a malformed answer as an error). 1: skip them without a call.
+METAJUDGE_SKIP_UNSCORABLE = env_bool("METAJUDGE_SKIP_UNSCORABLE")
 METAJUDGE_MAX_ATTEMPTS = int(os.environ.get("METAJUDGE_MAX_ATTEMPTS", "5"))
 METAJUDGE_BACKOFF_BASE = float(os.environ.get("METAJUDGE_BACKOFF_BASE", "0.5"))
-# A claimed sample whose worker died is claimable again after this many seconds.
+# Claims: a holder renews its claims every lease / 4 while it works, so only a dead holder's
+# claims expire, after this many seconds; only the current holder may write a result.
 METAJUDGE_CLAIM_LEASE = int(os.environ.get("METAJUDGE_CLAIM_LEASE", "900"))
 METAJUDGE_CHUNK_SIZE = int(os.environ.get("METAJUDGE_CHUNK_SIZE", "256"))
+# Chunk size = max(METAJUDGE_CHUNK_SIZE, concurrency x rounds), with rounds chosen so that
+# rounds x METAJUDGE_CALL_SECONDS <= lease / 4: a chunk of calls that take that long ends within a
+# quarter of the lease, and (checked below: lease <= 2 x visibility timeout) within half of the
+# broker's visibility timeout, so a live chunk is neither taken over nor redelivered.
+METAJUDGE_CALL_SECONDS = float(os.environ.get("METAJUDGE_CALL_SECONDS", "4"))
+METAJUDGE_MAX_CHUNK_ROUNDS = 64
+_visibility = CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+if _visibility and METAJUDGE_CLAIM_LEASE > 2 * _visibility:
+    raise ImproperlyConfigured(
+        f"METAJUDGE_CLAIM_LEASE ({METAJUDGE_CLAIM_LEASE} s) must be at most twice "
+        f"CELERY_VISIBILITY_TIMEOUT ({_visibility} s): chunks are sized to end within a quarter "
+        "of the lease"
+    )
 
 IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES", str(16 * 1024 * 1024)))
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))

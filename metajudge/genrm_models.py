@@ -64,9 +64,15 @@ class GenrmItem(models.Model):
     run = models.ForeignKey(GenrmRun, on_delete=models.CASCADE, related_name="items")
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="the last failed attempt's cause")
+    failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the last attempt failed; the judgment is kept"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
     claim_token = models.UUIDField(null=True, blank=True)
+    claim_owner = models.CharField(max_length=64, blank=True, help_text="task id of the holder")
     claimed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

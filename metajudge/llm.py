@@ -24,8 +24,8 @@ class EndpointConfig:
     api_key_env: str = "OPENAI_API_KEY"
     max_concurrency: int = 16
     requests_per_minute: int = 0
-    temperature: float = 0.0
-    max_tokens: int = 2048
+    temperature: float = 0.6  # the reference inference script's defaults
+    max_tokens: int = 8192
     timeout: float = 120.0
     max_attempts: int = 5
     backoff_base: float = 0.5

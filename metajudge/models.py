@@ -52,8 +52,9 @@ class JudgeEndpoint(models.Model):
     api_key_env = models.CharField(max_length=100, default="OPENAI_API_KEY")
     max_concurrency = models.PositiveIntegerField(default=16)
     requests_per_minute = models.PositiveIntegerField(default=0, help_text="0: no limit")
-    temperature = models.FloatField(default=0.0)
-    max_tokens = models.PositiveIntegerField(default=2048)
+    # The reference inference script's defaults, so a live run asks what the reference asks.
+    temperature = models.FloatField(default=0.6)
+    max_tokens = models.PositiveIntegerField(default=8192)
     timeout = models.FloatField(default=120.0, help_text="seconds per call")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -74,6 +75,12 @@ class PromptTemplate(models.Model):
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField(default=1)
     text = models.TextField()
+    strict_grammar = models.BooleanField(
+        default=False,
+        help_text="MetaJudge: also ask again unless the answer has exactly R1..Rn on the five "
+        "levels (the reference asks again only on a missing block, a score outside [0, 1] or "
+        "R numbers out of sequence)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -136,6 +143,11 @@ class MatchRun(RunProgress):
     endpoint = models.ForeignKey(JudgeEndpoint, null=True, blank=True, on_delete=models.SET_NULL)
     template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL)
     judge_model = models.CharField(max_length=200, blank=True)
+    skip_unscorable = models.BooleanField(
+        default=False,
+        help_text="samples with no model atoms or more than the maximum were skipped without a "
+        "call (the reference asks them, and counts a malformed answer there as an error)",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -180,7 +192,13 @@ class MatchResult(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     cached = models.BooleanField(default=False)
+    format_retries = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="re-asks after answers that broke the format (reference: format_retry_count)",
+    )
+    retry_reasons = models.JSONField(default=list, help_text="why each re-ask was made")
     claim_token = models.UUIDField(null=True, blank=True)
+    claim_owner = models.CharField(max_length=64, blank=True, help_text="task id of the holder")
     claimed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

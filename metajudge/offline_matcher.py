@@ -613,6 +613,14 @@ def atom_similarity(a: Atom, b: Atom) -> float:
     return gate * _content_similarity(a, b) if gate else 0.0
 
 
+def gate(a: str, b: str) -> float:
+    """The side, polarity and vague gates alone (1: may match, 0: never), for other matchers."""
+    atom_a, atom_b = analyse(a), analyse(b)
+    if atom_a.vague or atom_b.vague:
+        return 0.0
+    return _gate(atom_a, atom_b)
+
+
 def similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two rationale atoms; 0 whenever a gate says they differ."""
     return atom_similarity(analyse(a), analyse(b))

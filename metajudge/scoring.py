@@ -208,8 +208,30 @@ def render_answer(lines: Sequence[Line]) -> str:
     return f"<RESULT_START>\n{body}<RESULT_END>"
 
 
+def reask_reason(text: str | None) -> str | None:
+    """Why the judge is asked again, exactly when the reference inference asks again: no result
+    block, no score line, a score outside [0, 1], R numbers that skip or repeat, or that do not
+    start at R1. A count mismatch or an off-level score is no reason: the metric rules decide."""
+    parsed = parse_answer(text)
+    if parsed.error is not None:
+        return parsed.error
+    numbers = [i for i, _, _ in parsed.lines]
+    for before, after in zip(numbers, numbers[1:], strict=False):
+        if after != before + 1:
+            return f"R numbers not consecutive: R{before} -> R{after}"
+    if numbers[0] != 1:
+        return f"R numbers start at R{numbers[0]}, not R1"
+    return None
+
+
+def reask_problem(text: str | None, n: int, *, strict: bool = False) -> str | None:
+    """The reason to ask again under the template's setting: the reference rule by default."""
+    return grammar_problem(text, n) if strict else reask_reason(text)
+
+
 def grammar_problem(text: str | None, n: int) -> str | None:
-    """Stricter check used only to decide whether to ask the judge again; metrics stay lenient."""
+    """The opt-in strict grammar (a template setting): exactly R1..Rn on the five levels.
+    Off by default, since the reference accepts any score in [0, 1]."""
     parsed = parse_answer(text)
     if parsed.error is not None:
         return parsed.error

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Avg, Count, Q, QuerySet, StdDev
 
 from annotate.models import Dataset
@@ -13,17 +15,42 @@ METRICS = ("precision", "recall", "f1", "average_precision")
 VALID = Q(status=S.VALID)
 
 
-def latest_runs(dataset: Dataset, *, critic: str = "", matcher: str = "") -> list[MatchRun]:
-    """The newest scoring run per critic (imported, offline or LLM; verdict runs apart)."""
+# An LLM judge's figures (a live run, or imported reference output) win over the offline
+# approximation; within a rank, the newest run.
+MATCHER_RANK = {MatchRun.Matcher.LLM: 0, MatchRun.Matcher.IMPORT: 0, MatchRun.Matcher.OFFLINE: 1}
+
+
+def preference(run: MatchRun) -> tuple:
+    return (MATCHER_RANK.get(run.matcher, 2), -run.created_at.timestamp(), -run.pk)
+
+
+def preferred_runs(runs, chosen: Collection[int] = ()) -> dict[int, MatchRun]:
+    """{critic id: run}: the run a user chose for the critic, else the preferred one."""
+    best: dict[int, MatchRun] = {}
+    for run in runs:
+        current = best.get(run.critic_id)
+        if current is None or _beats(run, current, chosen):
+            best[run.critic_id] = run
+    return best
+
+
+def _beats(run: MatchRun, current: MatchRun, chosen: Collection[int]) -> bool:
+    if (run.pk in chosen) != (current.pk in chosen):
+        return run.pk in chosen
+    return preference(run) < preference(current)
+
+
+def latest_runs(
+    dataset: Dataset, *, critic: str = "", matcher: str = "", chosen: Collection[int] = ()
+) -> list[MatchRun]:
+    """The figures' run per critic (verdict runs apart): see preferred_runs."""
     runs = MatchRun.objects.filter(dataset=dataset).exclude(matcher=MatchRun.Matcher.VERDICT)
     if critic:
         runs = runs.filter(critic__name=critic)
     if matcher:
         runs = runs.filter(matcher=matcher)
-    newest: dict[int, MatchRun] = {}
-    for run in runs.select_related("critic").order_by("critic_id", "-created_at", "-pk"):
-        newest.setdefault(run.critic_id, run)
-    return sorted(newest.values(), key=lambda r: r.critic.name)
+    best = preferred_runs(runs.select_related("critic", "template"), chosen)
+    return sorted(best.values(), key=lambda r: r.critic.name)
 
 
 def _aggregates(threshold: float) -> dict:
@@ -73,6 +100,8 @@ def _figures(run: MatchRun, row: dict, threshold: float) -> dict:
         "run": run.pk,
         "matcher": run.matcher,
         "judge_model": run.judge_model,
+        "template": f"{run.template.name} v{run.template.version}" if run.template_id else "",
+        "skip_unscorable": run.skip_unscorable,
         "state": run.state,
         "threshold": threshold,
         **{
@@ -100,8 +129,10 @@ def _figures(run: MatchRun, row: dict, threshold: float) -> dict:
     return figures
 
 
-def critic_figures(dataset: Dataset, *, critic: str = "", threshold: float = 0.5) -> list[dict]:
-    return run_figures(latest_runs(dataset, critic=critic), threshold=threshold)
+def critic_figures(
+    dataset: Dataset, *, critic: str = "", threshold: float = 0.5, chosen: Collection[int] = ()
+) -> list[dict]:
+    return run_figures(latest_runs(dataset, critic=critic, chosen=chosen), threshold=threshold)
 
 
 def verdict_figures(dataset: Dataset, *, critic: str = "") -> dict[str, dict]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Collection
 from itertools import combinations
 
 from django.core.cache import cache
@@ -18,7 +19,8 @@ from annotate.models import Checklist, Dataset
 from annotate.selectors import human_agreement
 from metajudge import scoring
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
-from metajudge.selectors import _aggregates, _figures, run_figures
+from metajudge.selectors import _aggregates, _figures, preferred_runs, run_figures
+from metajudge.selectors_agreement import matcher_agreement
 
 S = MatchResult.Status
 V = AuditVerdict.Kind
@@ -39,11 +41,19 @@ def parse_threshold(raw: str | None, default: float = scoring.SPURIOUS_RECALL_TH
     return min(max(value, 0.0), 1.0) if value == value else default  # NaN -> default
 
 
+def chosen_runs(params) -> set[int]:
+    """The runs a user picked on the dashboard (`?run=12&run=15`), one per critic."""
+    return {int(v) for v in params.getlist("run") if v.isdigit() and len(v) < 12}
+
+
 # --- runs ---------------------------------------------------------------------------------------
 
 
-def audit_runs(dataset: Dataset) -> tuple[list[MatchRun], list[MatchRun]]:
-    """Newest scoring run and newest verdict run per critic, in one query.
+def audit_runs(
+    dataset: Dataset, chosen: Collection[int] = ()
+) -> tuple[list[MatchRun], list[MatchRun]]:
+    """The figures' scoring run (selectors.preferred_runs) and the newest verdict run per critic,
+    in one query; every scoring run of a critic is kept on its run as `alternatives`.
 
     Each run carries `last_write` and `n_stale` (two indexed look-ups per run): with the run's
     own counters they change whenever its figures can, so figures are cached on them.
@@ -56,19 +66,24 @@ def audit_runs(dataset: Dataset) -> tuple[list[MatchRun], list[MatchRun]]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    runs = (
+    runs = list(
         MatchRun.objects.filter(dataset=dataset)
-        .select_related("critic")
+        .select_related("critic", "template")
         .annotate(
             last_write=Subquery(last.values("updated_at")[:1]),
             n_stale=Subquery(stale, output_field=IntegerField()),
         )
+        .order_by("critic_id", "-created_at", "-pk")
     )
-    newest: dict[tuple[bool, int], MatchRun] = {}
-    for run in runs.order_by("critic_id", "-created_at", "-pk"):
-        newest.setdefault((run.matcher == MatchRun.Matcher.VERDICT, run.critic_id), run)
-    atom = sorted((r for (v, _), r in newest.items() if not v), key=lambda r: r.critic.name)
-    verdict = sorted((r for (v, _), r in newest.items() if v), key=lambda r: r.critic.name)
+    scoring_runs = [r for r in runs if r.matcher != MatchRun.Matcher.VERDICT]
+    atom = sorted(preferred_runs(scoring_runs, chosen).values(), key=lambda r: r.critic.name)
+    for run in atom:
+        run.alternatives = [r for r in scoring_runs if r.critic_id == run.critic_id]
+    newest: dict[int, MatchRun] = {}
+    for run in runs:
+        if run.matcher == MatchRun.Matcher.VERDICT:
+            newest.setdefault(run.critic_id, run)
+    verdict = sorted(newest.values(), key=lambda r: r.critic.name)
     return atom, verdict
 
 
@@ -239,8 +254,8 @@ def human_ceiling(dataset: Dataset) -> dict:
     return value
 
 
-def dashboard(dataset: Dataset, *, threshold: float) -> dict:
-    atom_runs, verdict_runs = audit_runs(dataset)
+def dashboard(dataset: Dataset, *, threshold: float, chosen: Collection[int] = ()) -> dict:
+    atom_runs, verdict_runs = audit_runs(dataset, chosen)
     rows = atom_figures(atom_runs, threshold)
     by_verdict = per_run(verdict_runs, ("verdict",), verdict_mode_figures)
     by_critic = {run.critic_id: by_verdict[run.pk] for run in verdict_runs}
@@ -248,6 +263,7 @@ def dashboard(dataset: Dataset, *, threshold: float) -> dict:
     for run, row in zip(atom_runs, rows, strict=True):
         row["verdict_mode"] = by_critic.get(run.critic_id)
         row["review"] = matcher_confirmation(counts[run.pk])
+        row["alternatives"] = run.alternatives
     pairs = divergent_pairs(rows)
     for a, b in pairs:
         a["divergent"] = b["divergent"] = True
@@ -257,6 +273,8 @@ def dashboard(dataset: Dataset, *, threshold: float) -> dict:
             totals[kind] = totals.get(kind, 0) + n
     return {
         "rows": rows,
+        "mixed_matchers": len({r["matcher"] == "offline" for r in rows}) > 1,
+        "agreement": matcher_agreement(atom_runs),
         "divergent": pairs,
         "ceiling": human_ceiling(dataset),
         "review": matcher_confirmation(totals),
@@ -264,10 +282,10 @@ def dashboard(dataset: Dataset, *, threshold: float) -> dict:
     }
 
 
-def breakdown(dataset: Dataset, *, by: str, threshold: float) -> dict:
+def breakdown(dataset: Dataset, *, by: str, threshold: float, chosen: Collection[int] = ()) -> dict:
     """Per critic x domain (or language) figures, one grouped query."""
     field = BREAKDOWNS[by]
-    runs, _ = audit_runs(dataset)
+    runs, _ = audit_runs(dataset, chosen)
     per_group = per_run(
         runs, ("breakdown", by, threshold), lambda missing: _grouped(missing, field, threshold)
     )

@@ -91,8 +91,8 @@ def _match_estimate(launch: Launch) -> dict:
         domain=launch.run_domain,
         endpoint=launch.endpoint if llm else None,
         template=_template(launch) if llm else None,
-        judge_model=launch.endpoint.model if llm and launch.endpoint else launch.matcher,
     )
+    probe.judge_model = run_services._judge_name(probe.matcher, probe.endpoint, None)
     existing = MatchRun.objects.filter(
         dataset=probe.dataset,
         critic=critic,
@@ -100,6 +100,7 @@ def _match_estimate(launch: Launch) -> dict:
         endpoint=probe.endpoint,
         template=probe.template,
         domain=probe.domain,
+        judge_model=probe.judge_model,
     ).first()
     pair_ids = _match_todo(probe, existing, launch.only)
     cached = _cached(probe, pair_ids) if llm and probe.matcher != "verdict" else 0

@@ -7,7 +7,8 @@ from django.db import InterfaceError, OperationalError
 from metajudge.services import matching, runs
 
 # A database that restarts mid-run is waited out: the task retries with back-off, and its
-# task id (kept across retries and redeliveries) lets it take back its own claims at once.
+# task id with a higher retry number lets it take back its dead predecessor's claims at once
+# (a redelivered copy of a live task has the same number and must wait for the lease).
 DB_RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": 2,
@@ -18,7 +19,9 @@ DB_RETRY = {
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def process_chunk(self, run_id: int, pair_ids: list[int]) -> None:
-    matching.process_chunk(run_id=run_id, pair_ids=pair_ids, owner=self.request.id)
+    matching.process_chunk(
+        run_id=run_id, pair_ids=pair_ids, owner=self.request.id, attempt=self.request.retries
+    )
     _again_if_held(self, runs.chunk_open(run_id, pair_ids))
 
 
@@ -33,7 +36,9 @@ def genrm_chunk(self, run_id: int, pair_ids: list[int]) -> None:
     from metajudge.services import genrm
     from metajudge.services import genrm_chunk as chunk
 
-    chunk.process_chunk(run_id=run_id, pair_ids=pair_ids, owner=self.request.id)
+    chunk.process_chunk(
+        run_id=run_id, pair_ids=pair_ids, owner=self.request.id, attempt=self.request.retries
+    )
     _again_if_held(self, genrm.chunk_open(run_id, pair_ids))
 
 

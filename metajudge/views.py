@@ -13,7 +13,14 @@ from annotate.markdown import render_markdown
 from annotate.selectors import datasets_with_counts
 from metajudge.access import get_audit_dataset, get_result, require_reviewer
 from metajudge.forms import VerdictForm
-from metajudge.selectors_audit import BREAKDOWNS, breakdown, dashboard, parse_threshold
+from metajudge.selectors import preference
+from metajudge.selectors_audit import (
+    BREAKDOWNS,
+    breakdown,
+    chosen_runs,
+    dashboard,
+    parse_threshold,
+)
 from metajudge.selectors_triage import (
     QueueFilters,
     case_detail,
@@ -45,18 +52,20 @@ def audit_index(request):
 def dataset_dashboard(request, name: str):
     dataset = get_audit_dataset(request.user, name)
     threshold = parse_threshold(request.GET.get("threshold"))
+    chosen = chosen_runs(request.GET)
     by = request.GET.get("by", "")
     if request.htmx and request.htmx.target == "breakdown":
-        table = breakdown(dataset, by=by if by in BREAKDOWNS else "domain", threshold=threshold)
+        by = by if by in BREAKDOWNS else "domain"
+        table = breakdown(dataset, by=by, threshold=threshold, chosen=chosen)
         return render(
             request,
             "audit/dashboard.html#breakdown",
             {"dataset": dataset, "breakdown": table, "threshold": threshold},
         )
-    context = {"dataset": dataset, **dashboard(dataset, threshold=threshold)}
+    context = {"dataset": dataset, **dashboard(dataset, threshold=threshold, chosen=chosen)}
     context["chart"] = _chart(dataset, context)
     if by in BREAKDOWNS:
-        context["breakdown"] = breakdown(dataset, by=by, threshold=threshold)
+        context["breakdown"] = breakdown(dataset, by=by, threshold=threshold, chosen=chosen)
     return render(request, _partial(request, "audit/dashboard.html", "figures"), context)
 
 
@@ -66,6 +75,8 @@ def _chart(dataset, context: dict) -> dict:
     points = [
         {
             "critic": r["critic"],
+            "matcher": r["matcher"],
+            "judge": r["judge_model"],
             "x": r["outcome_accuracy"],
             "y": r["rationale_consistency"],
             "s_corr": r["s_corr"],
@@ -73,7 +84,6 @@ def _chart(dataset, context: dict) -> dict:
             "f1": r["f1"],
             "f_score": r["f_score"],
             "valid": r["valid_samples"],
-            "judge": _judge_name(r),
             "divergent": r.get("divergent", False),
             "url": triage
             + "?"
@@ -95,19 +105,13 @@ def _chart(dataset, context: dict) -> dict:
     }
 
 
-def _judge_name(row: dict) -> str:
-    """How a critic was scored, in words: the matcher and the judge model behind it."""
-    matcher = row.get("matcher", "")
-    model = row.get("judge_model", "")
-    return matcher if not model or model == matcher else f"{matcher} · {model}"
-
-
 def triage(request, name: str):
     dataset = get_audit_dataset(request.user, name)
     runs = critic_runs(dataset, request.GET.get("critic", ""))
     if not runs:
         raise Http404("No runs for this critic.")
-    run = next((r for r in runs if str(r.pk) == request.GET.get("run")), runs[0])
+    default = min(runs, key=preference)
+    run = next((r for r in runs if str(r.pk) == request.GET.get("run")), default)
     filters = QueueFilters.from_params(request.GET)
     queue = spurious_queue(run, filters)
     context = {

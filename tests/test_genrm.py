@@ -309,6 +309,8 @@ def test_a_retried_task_takes_back_its_own_claims(demo, genrm_server):
     claimed = genrm_chunk.claim(run, chunk[:5], owner)  # then the database went away
     assert len(claimed) == 5
     assert genrm_chunk.claim(run, chunk[:5]) == []  # another task may not take them
-    genrm_chunk.process_chunk(run_id=run.pk, pair_ids=chunk, owner=owner, enqueue_chain=False)
+    genrm_chunk.process_chunk(
+        run_id=run.pk, pair_ids=chunk, owner=owner, attempt=1, enqueue_chain=False
+    )  # the same task, retried
     run.refresh_from_db()
     assert (run.state, run.done_count) == ("done", 32)

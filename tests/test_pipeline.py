@@ -274,6 +274,6 @@ def test_a_retried_task_takes_back_its_own_claims_at_once(demo):
     owner = "5f0c3a52-9a63-4a53-8d5e-0b1f2d3c4e5f"
     assert len(matching.claim(run, chunk, owner)) == 32  # then the worker "died"
     assert matching.claim(run, chunk, "another-task") == []  # the lease still holds
-    assert len(matching.claim(run, chunk, owner)) == 32  # the same task, retried
-    matching.process_chunk(run_id=run.pk, pair_ids=chunk, owner=owner)
+    assert len(matching.claim(run, chunk, owner, attempt=1)) == 32  # the same task, retried
+    matching.process_chunk(run_id=run.pk, pair_ids=chunk, owner=owner, attempt=2)
     assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32

@@ -10,8 +10,8 @@ from annotate.access import ANNOTATOR
 from annotate.models import Checklist
 from annotate.services.accounts import roles_ensure, user_ensure
 from metajudge import scoring
+from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, Judgment, MatchResult
-from metajudge.offline_matcher import match_answer
 from metajudge.services.matching import cache_key
 from metajudge.services.reward import endpoint_for_reward
 from metajudge.services.setup import endpoint_for
@@ -42,7 +42,8 @@ def post(client, body, **params):
 
 
 def engine(human, atoms):
-    return scoring.score_sample(match_answer(human, atoms), len(human), len(atoms))
+    """The default offline matcher (the one the reward API and the runs use), scored."""
+    return scoring.score_sample(get_matcher().match(human, atoms), len(human), len(atoms))
 
 
 def judgments(critic):

@@ -4,7 +4,7 @@ enqueue chunks on commit, abort, resume, finalize, and chain into a MetaJudge ru
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from annotate.models import Dataset, Pair
@@ -161,8 +161,18 @@ def refresh_counts(run: GenrmRun) -> GenrmRun:
     run.total = sum(counts.values())
     run.done_count = counts.get(S.DONE, 0) + counts.get(S.ERROR, 0)
     run.error_count = counts.get(S.ERROR, 0)
+    usage = GenrmItem.objects.filter(run=run).aggregate(
+        calls=Sum("attempts"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
+    )
+    run.calls, run.prompt_tokens = usage["calls"] or 0, usage["prompt"] or 0
+    run.completion_tokens = usage["completion"] or 0
     GenrmRun.objects.filter(pk=run.pk).update(
-        total=run.total, done_count=run.done_count, error_count=run.error_count
+        total=run.total,
+        done_count=run.done_count,
+        error_count=run.error_count,
+        calls=run.calls,
+        prompt_tokens=run.prompt_tokens,
+        completion_tokens=run.completion_tokens,
     )
     return run
 

@@ -17,8 +17,11 @@ from metajudge.services.genrm_writes import write_outcomes
 S = GenrmItem.Status
 
 
-def claim(run: GenrmRun, pair_ids: list[int], owner: str | None = None) -> list[GenrmItem]:
-    return list(lifecycle.claim(GenrmItem.objects.filter(run=run, pair_id__in=pair_ids), owner))
+def claim(
+    run: GenrmRun, pair_ids: list[int], owner: str | None = None, attempt: int = 0
+) -> list[GenrmItem]:
+    items = GenrmItem.objects.filter(run=run, pair_id__in=pair_ids)
+    return list(lifecycle.claim(items, owner, attempt))
 
 
 def _jobs(run: GenrmRun, items: list[GenrmItem]) -> list[Job]:
@@ -43,14 +46,19 @@ def _jobs(run: GenrmRun, items: list[GenrmItem]) -> list[Job]:
 
 
 def process_chunk(
-    *, run_id: int, pair_ids: list[int], enqueue_chain: bool = True, owner: str | None = None
+    *,
+    run_id: int,
+    pair_ids: list[int],
+    enqueue_chain: bool = True,
+    owner: str | None = None,
+    attempt: int = 0,
 ):
     run = GenrmRun.objects.select_related(
         "endpoint", "template", "atomizer_template", "critic"
     ).get(pk=run_id)
     if not lifecycle.start_processing(GenrmRun.objects.filter(pk=run_id)):
         return None
-    items = {item.pair_id: item for item in claim(run, pair_ids, owner)}
+    items = {item.pair_id: item for item in claim(run, pair_ids, owner, attempt)}
     if items:
         _drain(run, items, _jobs(run, list(items.values())))
     return genrm_run_finalize(run_id=run_id, enqueue_chain=enqueue_chain)
@@ -60,9 +68,11 @@ def _drain(run: GenrmRun, items: dict[int, GenrmItem], jobs: list[Job]) -> None:
     def write(batch):
         write_outcomes(run, [(items[job.pair_id], outcome) for job, outcome in batch])
 
+    tokens = [item.claim_token for item in items.values()]
     lifecycle.drain(
         lambda jobs_, done, stop: answer_all(run, jobs_, done, stop),
         jobs,
         write,
         lambda: GenrmRun.objects.filter(pk=run.pk, state=GenrmRun.State.ABORTED).exists(),
+        lambda: lifecycle.renew(GenrmItem.objects.filter(run=run), tokens),
     )

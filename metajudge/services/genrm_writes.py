@@ -1,5 +1,6 @@
 """Write a batch of generation outcomes: judgments upserted on (pair, critic), item states,
-run counters. A judgment whose atoms or label changed makes its critic's matches stale."""
+run counters. A judgment whose atoms or label changed makes its critic's matches stale. A failed
+call never replaces a good judgment: the failure is kept on the item (cause and time)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from metajudge.models import GenrmItem, GenrmRun, Judgment, MatchResult
+from metajudge.services import lifecycle
 from metajudge.services.atomize import suggestions_add
 from metajudge.services.genrm_calls import Outcome
 
@@ -23,18 +25,37 @@ JUDGMENT_FIELDS = [
     "latency_ms",
     "updated_at",
 ]
-ITEM_FIELDS = ["status", "error", "claim_token", "attempts", "updated_at"]
+ITEM_FIELDS = [
+    "status",
+    "error",
+    "failed_at",
+    "claim_token",
+    "attempts",
+    "prompt_tokens",
+    "completion_tokens",
+    "updated_at",
+]
+
+
+def _item_fields(item: GenrmItem, outcome: Outcome, now) -> None:
+    item.status = S.ERROR if outcome.error else S.DONE
+    item.error, item.claim_token, item.updated_at = outcome.error[:2000], None, now
+    item.failed_at = now if outcome.error else None
+    item.attempts = min(item.attempts + outcome.attempts, 32767)
+    item.prompt_tokens = min(item.prompt_tokens + outcome.prompt_tokens, 2**31 - 1)
+    item.completion_tokens = min(item.completion_tokens + outcome.completion_tokens, 2**31 - 1)
 
 
 def write_outcomes(run: GenrmRun, batch: list[tuple[GenrmItem, Outcome]]) -> None:
     if not batch:
         return
     now = timezone.now()
-    for item, outcome in batch:
-        item.status = S.ERROR if outcome.error else S.DONE
-        item.error, item.claim_token, item.updated_at = outcome.error[:2000], None, now
-        item.attempts = min(item.attempts + outcome.attempts, 32767)
     with transaction.atomic():
+        tokens = {item.pk: item.claim_token for item, _ in batch}
+        keep = lifecycle.held(GenrmItem.objects.all(), tokens)
+        batch = [(item, outcome) for item, outcome in batch if item.pk in keep]
+        for item, outcome in batch:
+            _item_fields(item, outcome, now)
         if run.kind == GenrmRun.Kind.GENRM:
             judgments_upsert(critic_id=run.critic_id, batch=batch)
         else:
@@ -48,20 +69,28 @@ def write_outcomes(run: GenrmRun, batch: list[tuple[GenrmItem, Outcome]]) -> Non
 
 
 def judgments_upsert(*, critic_id: int, batch: list[tuple[GenrmItem, Outcome]]) -> list[int]:
-    """Upsert one judgment per pair; returns the pairs whose atoms or label changed."""
+    """Upsert one judgment per pair; returns the pairs whose atoms or label changed. A failed
+    outcome is written only where the pair has no good judgment (none, or a failed one)."""
     pair_ids = [item.pair_id for item, _ in batch]
     before = {
-        pair_id: (atoms, label)
-        for pair_id, atoms, label in Judgment.objects.filter(
+        pair_id: (atoms, label, error)
+        for pair_id, atoms, label, error in Judgment.objects.filter(
             critic_id=critic_id, pair_id__in=pair_ids
-        ).values_list("pair_id", "atoms", "label")
+        ).values_list("pair_id", "atoms", "label", "error")
     }
-    rows = [_judgment(critic_id, item.pair_id, outcome) for item, outcome in batch]
+    good = {pair_id for pair_id, (_, _, error) in before.items() if not error}
+    rows = [
+        _judgment(critic_id, item.pair_id, outcome)
+        for item, outcome in batch
+        if not (outcome.error and item.pair_id in good)
+    ]
     Judgment.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["pair", "critic"], update_fields=JUDGMENT_FIELDS
     )
     changed = [
-        j.pair_id for j in rows if j.pair_id in before and before[j.pair_id] != (j.atoms, j.label)
+        j.pair_id
+        for j in rows
+        if j.pair_id in before and before[j.pair_id][:2] != (j.atoms, j.label)
     ]
     if changed:
         MatchResult.objects.filter(

@@ -33,8 +33,16 @@ def pending_chunks(items: QuerySet, concurrency: int) -> list[list[int]]:
         .order_by("pair_id")
         .values_list("pair_id", flat=True)
     )
-    size = max(settings.METAJUDGE_CHUNK_SIZE, concurrency * 64)
+    size = chunk_size(concurrency)
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def chunk_size(concurrency: int) -> int:
+    """Rounds of `concurrency` calls such that a chunk of calls taking METAJUDGE_CALL_SECONDS
+    each ends within a quarter of the lease (see settings)."""
+    budget = settings.METAJUDGE_CLAIM_LEASE / 4 / max(settings.METAJUDGE_CALL_SECONDS, 0.001)
+    rounds = max(1, min(settings.METAJUDGE_MAX_CHUNK_ROUNDS, int(budget)))
+    return max(settings.METAJUDGE_CHUNK_SIZE, concurrency * rounds)
 
 
 def enqueue(run_id: int, chunks: list[list[int]], chunk_task, finalize_task) -> int:
@@ -45,27 +53,40 @@ def enqueue(run_id: int, chunks: list[list[int]], chunk_task, finalize_task) -> 
     return len(chunks)
 
 
-def claim_token(owner: str | None) -> uuid.UUID:
-    """A task's id (kept across retries and redeliveries) as its claim token."""
-    if not owner:
-        return uuid.uuid4()
-    try:
-        return uuid.UUID(owner)
-    except ValueError:
-        return uuid.uuid5(uuid.NAMESPACE_URL, owner)
+def claim_owner(owner: str | None, attempt: int = 0) -> str:
+    """A task's id and its retry number: a retry (a higher number) may take back what its dead
+    predecessor held at once; a redelivered copy of a live task (the same number) may not."""
+    return f"{owner}:{attempt:05d}" if owner else ""
 
 
-def claim(items: QuerySet, owner: str | None = None) -> QuerySet:
-    """Atomically take the open items of `items` (one run's chunk). A dead worker's claim
-    expires after a lease; the same task (same owner) takes its own claims back at once."""
-    token = claim_token(owner)
-    expired = timezone.now() - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
-    items.filter(
-        Q(status=PENDING)
-        | Q(status=CLAIMED, claimed_at__lt=expired)
-        | Q(status=CLAIMED, claim_token=token)
-    ).update(status=CLAIMED, claim_token=token, claimed_at=timezone.now())
+def claim(items: QuerySet, owner: str | None = None, attempt: int = 0) -> QuerySet:
+    """Atomically take the open items of `items` (one run's chunk) under a fresh token, so only
+    this execution may write them (see `held`). A claim lasts while its holder renews it (see
+    `drain`); a dead holder's claim expires after the lease."""
+    token, me, now = uuid.uuid4(), claim_owner(owner, attempt), timezone.now()
+    expired = now - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
+    takeable = Q(status=PENDING) | Q(status=CLAIMED, claimed_at__lt=expired)
+    if owner:
+        takeable |= Q(status=CLAIMED, claim_owner__startswith=f"{owner}:", claim_owner__lt=me)
+    items.filter(takeable).update(status=CLAIMED, claim_token=token, claim_owner=me, claimed_at=now)
     return items.filter(claim_token=token, status=CLAIMED)
+
+
+def held(items: QuerySet, tokens: dict[int, uuid.UUID]) -> set[int]:
+    """The pks of `tokens` ({pk: token}) whose claim is still this execution's, locked until the
+    transaction ends: the fence that keeps a superseded holder from writing."""
+    rows = items.select_for_update().filter(pk__in=tokens, status=CLAIMED)
+    return {pk for pk, token in rows.values_list("pk", "claim_token") if tokens[pk] == token}
+
+
+def renew(items: QuerySet, tokens) -> None:
+    """Extend the lease of the claims still held under `tokens`."""
+    items.filter(claim_token__in=set(tokens), status=CLAIMED).update(claimed_at=timezone.now())
+
+
+def heartbeat_every() -> float:
+    """Claims are renewed several times within a lease, so a live holder never loses them."""
+    return max(1.0, settings.METAJUDGE_CLAIM_LEASE / 4)
 
 
 def start_processing(runs: QuerySet) -> bool:
@@ -93,16 +114,25 @@ def resume(runs: QuerySet, items: QuerySet, enqueue_open: Callable[[], object], 
 
 
 def drain(
-    answer_all: Callable, jobs: list, write: Callable[[list], None], aborted: Callable[[], bool]
+    answer_all: Callable,
+    jobs: list,
+    write: Callable[[list], None],
+    aborted: Callable[[], bool],
+    renew: Callable[[], None] = lambda: None,
 ) -> None:
     """Run `answer_all(jobs, done_queue, stop_event)` on a loop thread; write what comes back
-    from this thread, in batches, so every database write stays on one connection."""
+    from this thread, in batches, so every database write stays on one connection. `renew`
+    keeps the chunk's claims alive while calls are in flight."""
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
     worker = threading.Thread(target=answer_all, args=(jobs, done, stop), daemon=True)
     worker.start()
     finished, batch, last_flush = 0, [], time.monotonic()
+    last_renew = last_flush
     while finished < len(jobs):
+        if time.monotonic() - last_renew >= heartbeat_every():
+            renew()
+            last_renew = time.monotonic()
         try:
             batch.append(done.get(timeout=WRITE_EVERY))
             finished += 1

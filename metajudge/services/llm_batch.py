@@ -43,13 +43,19 @@ async def _answer_all(run, samples, done: queue.Queue, stop: threading.Event, gr
 
 
 async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop, grammar) -> None:
+    """Ask, and ask again while the answer breaks the format (the reference's rule, or the
+    template's strict grammar), up to the limit. The last answer is kept either way: the
+    metric rules decide whether it scores, as the reference analysis does."""
     from metajudge.services.matching import Answer
 
     answer = Answer(text=None)
-    for _ in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
+    strict = bool(getattr(sample, "strict", False))
+    for attempt in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
         if stop.is_set():
-            answer.error = "aborted before the call"
+            answer.error = answer.error or "aborted before the call"
             break
+        if attempt:
+            answer.retries += 1
         call = await client.complete(sample.prompt)
         answer.attempts += call.attempts
         answer.prompt_tokens += call.prompt_tokens
@@ -57,8 +63,8 @@ async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop, gram
         answer.text, answer.error = call.text, call.error
         if call.text is None or not grammar:
             break
-        problem = scoring.grammar_problem(call.text, len(sample.human))
+        problem = scoring.reask_problem(call.text, len(sample.human), strict=strict)
         if problem is None:
             break
-        answer.error = f"format error: {problem}"
+        answer.reasons.append(problem)
     done.put((sample, answer))

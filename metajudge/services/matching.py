@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -15,10 +15,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotate.models import Checklist
-from metajudge import offline_matcher, scoring
+from metajudge import scoring
+from metajudge.method.matchers import matcher_for_run
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
 from metajudge.prompts import render_metajudge
-from metajudge.services import lifecycle
+from metajudge.services import lifecycle, staleness
 from metajudge.services.runs import run_finalize
 
 S = MatchResult.Status
@@ -34,6 +35,8 @@ class Sample:
     label_correct: bool | None
     prompt: str = ""
     cache_key: str = ""
+    token: object = None  # the claim this execution holds; only its holder may write
+    strict: bool = False  # the template's strict grammar
 
 
 @dataclass
@@ -44,11 +47,15 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    retries: int = 0  # re-asks after answers that broke the format
+    reasons: list[str] = field(default_factory=list)  # each such answer's problem
 
 
-def claim(run: MatchRun, pair_ids: list[int], owner: str | None = None) -> list[MatchResult]:
+def claim(
+    run: MatchRun, pair_ids: list[int], owner: str | None = None, attempt: int = 0
+) -> list[MatchResult]:
     items = MatchResult.objects.filter(run=run, pair_id__in=pair_ids)
-    return list(lifecycle.claim(items, owner).select_related("judgment", "pair"))
+    return list(lifecycle.claim(items, owner, attempt).select_related("judgment", "pair", "run"))
 
 
 def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
@@ -68,15 +75,19 @@ def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
         human = atoms.get(revision_id) or []
         human = json.loads(human) if isinstance(human, str) else human
         label = scoring.outcome_correct(result.judgment.label, result.pair.preference)
-        samples.append(Sample(result, human, list(result.judgment.atoms), revision_id, label))
+        sample = Sample(result, human, list(result.judgment.atoms), revision_id, label)
+        sample.token = result.claim_token
+        samples.append(sample)
     return samples
 
 
-def process_chunk(*, run_id: int, pair_ids: list[int], owner: str | None = None) -> MatchRun | None:
+def process_chunk(
+    *, run_id: int, pair_ids: list[int], owner: str | None = None, attempt: int = 0
+) -> MatchRun | None:
     run = MatchRun.objects.select_related("endpoint", "template").get(pk=run_id)
     if not lifecycle.start_processing(MatchRun.objects.filter(pk=run_id)):
         return None
-    samples = _samples(run, claim(run, pair_ids, owner))
+    samples = _samples(run, claim(run, pair_ids, owner, attempt))
     if run.matcher == MatchRun.Matcher.VERDICT:
         from metajudge.services.verdict import verdict_samples
 
@@ -85,20 +96,27 @@ def process_chunk(*, run_id: int, pair_ids: list[int], owner: str | None = None)
     todo = [s for s in samples if _skip_reason(s) is None]
     _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
     if run.matcher == MatchRun.Matcher.OFFLINE:
-        _write(run, [(s, Answer(offline_matcher.match_answer(s.human, s.model))) for s in todo])
+        matcher = matcher_for_run(run)
+        matcher.prepare([t for s in todo for t in (*s.human, *s.model)])
+        _write(run, [(s, Answer(matcher.match(s.human, s.model))) for s in todo])
     else:
         _run_llm(run, todo)
     return run_finalize(run_id=run_id)
 
 
 def _skip_reason(sample: Sample) -> str | None:
+    """Without a call only when the setting says so: by default these samples are asked, as
+    the reference does, and the metric rules skip them (or count a malformed answer)."""
     m = len(sample.model)
+    if m and m <= settings.METAJUDGE_MAX_CHECKLIST_LEN:
+        return None
+    run = sample.result.run
+    if run.matcher == MatchRun.Matcher.LLM and not run.skip_unscorable:
+        return None
     if m == 0:
         return "skipped: the model checklist is empty"
-    if m > settings.METAJUDGE_MAX_CHECKLIST_LEN:
-        limit = settings.METAJUDGE_MAX_CHECKLIST_LEN
-        return f"skipped: the model checklist has {m} atoms (max {limit})"
-    return None
+    limit = settings.METAJUDGE_MAX_CHECKLIST_LEN
+    return f"skipped: the model checklist has {m} atoms (max {limit})"
 
 
 def _result_fields(sample: Sample, answer: Answer | None) -> None:
@@ -112,10 +130,12 @@ def _result_fields(sample: Sample, answer: Answer | None) -> None:
     if answer is None:
         r.status, r.error, r.raw_text, r.lines = S.SKIPPED, _skip_reason(sample), "", []
         r.precision = r.recall = r.f1 = r.average_precision = None
+        r.format_retries, r.retry_reasons = 0, []
         return
     r.raw_text = (answer.text or "")[:MAX_STORED_TEXT]
     r.attempts, r.cached = answer.attempts, answer.cached
     r.prompt_tokens, r.completion_tokens = answer.prompt_tokens, answer.completion_tokens
+    r.format_retries, r.retry_reasons = answer.retries, answer.reasons[:20]
     score = scoring.score_sample(
         None if answer.error else answer.text,
         len(sample.human),
@@ -124,13 +144,20 @@ def _result_fields(sample: Sample, answer: Answer | None) -> None:
         precision_cap=settings.METAJUDGE_PRECISION_CAP,
     )
     r.lines = [list(x) for x in scoring.parse_answer(answer.text).lines] if answer.text else []
-    r.status, r.error = score.status, answer.error or score.error
+    r.status, r.error = score.status, answer.error or _format_error(score.error, answer)
     r.precision, r.recall, r.f1, r.average_precision = (
         score.precision,
         score.recall,
         score.f1,
         score.average_precision,
     )
+
+
+def _format_error(problem: str, answer: Answer) -> str:
+    if not problem:
+        return ""
+    asked = f" (after {answer.retries} re-asks)" if answer.retries else ""
+    return f"format error: {problem}{asked}"
 
 
 WRITE_FIELDS = [
@@ -150,19 +177,29 @@ WRITE_FIELDS = [
     "cached",
     "prompt_tokens",
     "completion_tokens",
+    "format_retries",
+    "retry_reasons",
     "updated_at",
 ]
+
+
+def fenced(items: list) -> list:
+    """The (sample, answer) items whose claim this execution still holds, locked until the
+    transaction ends. Call inside transaction.atomic()."""
+    tokens = {s.result.pk: s.token for s, _ in items}
+    keep = lifecycle.held(MatchResult.objects.all(), tokens)
+    return [(s, a) for s, a in items if s.result.pk in keep]
 
 
 def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
     if not items:
         return
     now = timezone.now()
-    for sample, answer in items:
-        _result_fields(sample, answer)
-        sample.result.updated_at = now
-    fresh = [(s, a) for s, a in items if a and a.text and not a.cached and not a.error]
     with transaction.atomic():
+        items = fenced(items)
+        for sample, answer in items:
+            _result_fields(sample, answer)
+            sample.result.updated_at = now
         # An upsert on the primary key: one INSERT .. ON CONFLICT DO UPDATE per batch, far
         # cheaper than bulk_update's CASE per row and field.
         MatchResult.objects.bulk_create(
@@ -171,8 +208,9 @@ def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
             unique_fields=["pk"],
             update_fields=WRITE_FIELDS,
         )
-        _cache_answers(fresh)
-        # Live progress; refresh_counts recounts exactly when a chunk ends.
+        staleness.mark_edited_since(items)
+        _cache_answers([(s, a) for s, a in items if a and a.text and not a.cached and not a.error])
+        # Live progress; refresh_counts recounts from the rows when a chunk ends.
         MatchRun.objects.filter(pk=run.pk).update(
             done_count=F("done_count") + len(items),
             error_count=F("error_count") + sum(s.result.status == S.ERROR for s, _ in items),
@@ -210,6 +248,7 @@ def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
 
     for sample in todo:
         sample.prompt = render_metajudge(run.template.text, sample.human, sample.model)
+        sample.strict = run.template.strict_grammar
         sample.cache_key = cache_key(run, sample.human, sample.model)
     hits = dict(
         CachedAnswer.objects.filter(key__in=[s.cache_key for s in todo]).values_list("key", "text")
@@ -225,11 +264,13 @@ def _drain(run: MatchRun, samples: list[Sample], answer_all) -> None:
 
 
 def _drain_with(run: MatchRun, samples: list, answer_all, write, grammar: bool = True) -> None:
+    tokens = [s.token for s in samples]
     lifecycle.drain(
         lambda jobs, done, stop: answer_all(run, jobs, done, stop, grammar),
         samples,
         lambda batch: write(run, batch),
         lambda: _aborted(run),
+        lambda: lifecycle.renew(MatchResult.objects.filter(run=run), tokens),
     )
 
 

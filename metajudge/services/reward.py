@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
-from metajudge import genrm_parsing, offline_matcher, scoring
+from metajudge import genrm_parsing, scoring
+from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, JudgeEndpoint, MatchRun
 from metajudge.selectors_reward import reward_pairs
 from metajudge.services.matching import cache_key
@@ -59,8 +60,11 @@ def reward_score(*, user, items: list[RewardInput]) -> list[dict]:
             _read_answer(s)
     live = [s for s in scored if not s.error and s.atoms]
     offline = [s for s in live if s.item.matcher == MatchRun.Matcher.OFFLINE]
+    matcher = get_matcher() if offline else None
+    if matcher is not None:
+        matcher.prepare([t for s in offline for t in (*s.human, *s.atoms)])
     for s in offline:
-        s.answer = offline_matcher.match_answer(s.human, s.atoms)
+        s.answer = matcher.match(s.human, s.atoms)
     llm = [s for s in live if s.item.matcher == MatchRun.Matcher.LLM]
     if llm:
         from metajudge.services.reward_llm import answer_with_llm

@@ -65,7 +65,7 @@ def _answer_group(run, endpoint, group: list) -> None:
     fresh = []
     for s, (text, error, usage) in zip(misses, answers, strict=True):
         s.answer, s.error = text, error
-        if text is not None and not error:
+        if text is not None and not error and scoring.reask_reason(text) is None:
             fresh.append((keys[id(s)], text, *usage))
     if fresh:
         cached_answers_add(rows=fresh)
@@ -95,15 +95,14 @@ def _outcome(task: asyncio.Task) -> tuple:
 
 
 async def _ask(client: JudgeClient, prompt: str, n_human: int) -> tuple:
-    error, usage = "", [0, 0]
+    """As in a live run: ask again on the reference's format faults, keep the last answer."""
+    usage = [0, 0]
     for _ in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
         call = await client.complete(prompt)
         usage[0] += call.prompt_tokens
         usage[1] += call.completion_tokens
         if call.text is None:
             return None, f"matcher: {call.error}", tuple(usage)
-        problem = scoring.grammar_problem(call.text, n_human)
-        if problem is None:
-            return call.text, "", tuple(usage)
-        error = f"matcher: format error: {problem}"
-    return None, error, tuple(usage)
+        if scoring.reask_reason(call.text) is None:
+            break
+    return call.text, "", tuple(usage)

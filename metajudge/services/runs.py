@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset
+from metajudge.method.matchers import get_matcher
 from metajudge.models import Critic, JudgeEndpoint, Judgment, MatchResult, MatchRun, PromptTemplate
 from metajudge.services import lifecycle
 
@@ -27,9 +29,11 @@ def run_start(
     user=None,
     enqueue: bool = True,
     only: str = "",
+    offline_matcher: str | None = None,
 ) -> MatchRun:
     """Start a run, or re-open the same run: only new, stale and failed samples are redone.
-    `only` narrows that to the stale ("stale") or the failed ("failed") samples, none new."""
+    `only` narrows that to the stale ("stale") or the failed ("failed") samples, none new.
+    An offline run is one per offline matcher (semantic or lexical; the default if None)."""
     if only not in ONLY:
         raise ValueError(f"only must be one of {ONLY}, not {only!r}")
     with transaction.atomic():
@@ -40,9 +44,11 @@ def run_start(
             endpoint=endpoint,
             template=template,
             domain=domain,
-            defaults={"judge_model": endpoint.model if endpoint else matcher, "created_by": user},
+            judge_model=_judge_name(matcher, endpoint, offline_matcher),
+            defaults={"created_by": user},
         )
         run.concurrency = concurrency or (endpoint.max_concurrency if endpoint else 1)
+        run.skip_unscorable = settings.METAJUDGE_SKIP_UNSCORABLE
         run.state, run.finished_at, run.message = MatchRun.State.QUEUED, None, ""
         run.started_at = timezone.now()  # a re-queued run shows its new times, not the old
         run.save()
@@ -51,6 +57,14 @@ def run_start(
         if enqueue:
             transaction.on_commit(lambda: enqueue_pending(run.pk))
     return run
+
+
+def _judge_name(matcher: str, endpoint: JudgeEndpoint | None, offline_matcher: str | None) -> str:
+    if endpoint is not None:
+        return endpoint.model
+    if matcher == MatchRun.Matcher.OFFLINE:
+        return get_matcher(offline_matcher).label
+    return matcher
 
 
 def _eligible(run: MatchRun):
@@ -101,9 +115,19 @@ def refresh_counts(run: MatchRun) -> MatchRun:
     run.total = sum(counts.values())
     run.done_count = run.total - counts.get(S.PENDING, 0) - counts.get(S.CLAIMED, 0)
     run.error_count = counts.get(S.ERROR, 0)
-    MatchRun.objects.filter(pk=run.pk).update(
-        total=run.total, done_count=run.done_count, error_count=run.error_count
+    usage = MatchResult.objects.filter(run=run, cached=False).aggregate(
+        calls=Sum("attempts"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
     )
+    fields = {"total": run.total, "done_count": run.done_count, "error_count": run.error_count}
+    if run.matcher != MatchRun.Matcher.IMPORT:
+        run.calls, run.prompt_tokens = usage["calls"] or 0, usage["prompt"] or 0
+        run.completion_tokens = usage["completion"] or 0
+        fields.update(
+            calls=run.calls,
+            prompt_tokens=run.prompt_tokens,
+            completion_tokens=run.completion_tokens,
+        )
+    MatchRun.objects.filter(pk=run.pk).update(**fields)
     return run
 
 

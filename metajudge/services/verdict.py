@@ -10,6 +10,7 @@ from django.utils import timezone
 from metajudge import scoring
 from metajudge.models import MatchResult, MatchRun
 from metajudge.prompts import render_verdict
+from metajudge.services import lifecycle
 
 S = MatchResult.Status
 
@@ -33,9 +34,13 @@ def verdict_samples(run: MatchRun, samples: list) -> None:
             )
             sample.human = ["verdict"]  # one answer line expected; no R/S grammar here
             asked.append(sample)
-        else:
+    skipped = [s for s in samples if not s.label_correct]
+    with transaction.atomic():
+        keep = _held(skipped)
+        skipped = [s for s in skipped if s.result.pk in keep]
+        for sample in skipped:
             _finish(sample.result, sample, None)
-    _write_verdicts(run, [s for s in samples if not s.label_correct])
+        _write_verdicts(run, skipped)
     if asked:
         _drain_with(run, asked, answer_all, _write_answers, grammar=False)
 
@@ -71,15 +76,26 @@ FIELDS = [
 ]
 
 
+def _held(samples: list) -> set[int]:
+    """Only the execution that holds a sample's claim writes it (call inside a transaction)."""
+    tokens = {s.result.pk: s.token for s in samples}
+    return lifecycle.held(MatchResult.objects.all(), tokens)
+
+
 def _write_verdicts(run: MatchRun, samples: list) -> None:
     if samples:
-        MatchResult.objects.bulk_update([s.result for s in samples], FIELDS)
+        with transaction.atomic():
+            keep = _held(samples)
+            rows = [s.result for s in samples if s.result.pk in keep]
+            MatchResult.objects.bulk_update(rows, FIELDS)
 
 
 def _write_answers(run: MatchRun, items: list) -> None:
-    for sample, answer in items:
-        _finish(sample.result, sample, answer)
     with transaction.atomic():
+        keep = _held([s for s, _ in items])
+        items = [(s, a) for s, a in items if s.result.pk in keep]
+        for sample, answer in items:
+            _finish(sample.result, sample, answer)
         _write_verdicts(run, [s for s, _ in items])
         MatchRun.objects.filter(pk=run.pk).update(
             prompt_tokens=F("prompt_tokens") + sum(a.prompt_tokens for _, a in items),

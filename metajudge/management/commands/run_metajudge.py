@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
+from metajudge.method.matchers import UnknownMatcher, get_matcher
 from metajudge.models import Critic, MatchResult, MatchRun
 from metajudge.services import runs
 from metajudge.services.setup import endpoint_for, template_default
@@ -22,6 +23,12 @@ class Command(BaseCommand):
             choices=["llm", "offline"],
             default=None,
             help="default: llm when a base URL is known, else offline",
+        )
+        parser.add_argument(
+            "--offline-matcher",
+            choices=["semantic", "lexical"],
+            default=None,
+            help="with --matcher offline; default: semantic when its weights are installed",
         )
         parser.add_argument("--domain", default="")
         parser.add_argument(
@@ -62,7 +69,11 @@ class Command(BaseCommand):
             "llm" if o["base_url"] or settings.OPENAI_BASE_URL else "offline"
         )
         if matcher == MatchRun.Matcher.OFFLINE:
-            return {"matcher": matcher, "concurrency": 1}
+            try:
+                get_matcher(o["offline_matcher"])
+            except UnknownMatcher as exc:
+                raise CommandError(str(exc)) from None
+            return {"matcher": matcher, "concurrency": 1, "offline_matcher": o["offline_matcher"]}
         try:
             endpoint = endpoint_for(
                 model=o["judge_model"], base_url=o["base_url"], concurrency=o["concurrency"]

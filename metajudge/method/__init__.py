@@ -1,0 +1,1 @@
+"""The method core: pure Python and numpy, no Django import anywhere in this package."""
