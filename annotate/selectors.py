@@ -322,7 +322,9 @@ def _interval(values: list[float]) -> dict:
     return {"ci_low": max(0.0, mean - half), "ci_high": min(1.0, mean + half)}
 
 
-def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
+def human_agreement(
+    dataset: Dataset, *, with_pairs: bool = False, with_interval: bool = False
+) -> dict:
     """Human-vs-human rationale consistency: the ceiling that model scores are read against.
 
     Pairs count when they hold >= 2 submitted or approved human checklists (imported ones
@@ -351,8 +353,9 @@ def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
         "min_recall": min(values) if values else None,
         "max_recall": max(values) if values else None,
         "matcher": "offline",
-        **_interval(values),
     }
+    if with_interval:
+        result.update(_interval(values))
     if with_pairs:
         result["per_pair"] = sorted(scored.items())
     return result
