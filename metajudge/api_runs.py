@@ -75,8 +75,8 @@ class RunStartSerializer(serializers.Serializer):
     )
     subset = serializers.ChoiceField(choices=SUBSETS, required=False, default="all")
     domain = serializers.CharField(required=False, default="", allow_blank=True)
-    chain_matcher = serializers.ChoiceField(
-        choices=["", "offline", "llm"], required=False, default=""
+    chain_matcher = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text="GenRM: offline, llm or empty"
     )
     chain_endpoint = serializers.CharField(required=False, default="", allow_blank=True)
     dry_run = serializers.BooleanField(
@@ -143,6 +143,7 @@ class RunList(APIView):
     """POST starts (or re-opens) a run of any kind; GET lists a dataset's newest runs."""
 
     @extend_schema(
+        operation_id="v1_runs_list",
         parameters=[OpenApiParameter("dataset", str, required=True)],
         responses={200: OpenApiTypes.OBJECT},
     )
