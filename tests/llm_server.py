@@ -59,7 +59,9 @@ __all__ = [
     "FaultPlan",
     "LLMServer",
     "approx_tokens",
+    "TrickyMetaJudge",
     "atomizer_responder",
+    "atoms_key",
     "auto_responder",
     "echo_responder",
     "fail_first_attempts",
@@ -297,9 +299,60 @@ def auto_responder(request: JSONDict) -> str:
     return echo_responder(request)
 
 
+def atoms_key(human: Sequence[str], model: Sequence[str]) -> str:
+    """A sample's identity whatever the prompt's wording (the app's or the reference's)."""
+    payload = json.dumps([[h.strip() for h in human], [m.strip() for m in model]])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class TrickyMetaJudge:
+    """A MetaJudge that answers like a real, imperfect one, by a fixed rule per sample: scores
+    off the five levels (0.3, 0.8...), R lines out of order on some first attempts, no result
+    block on some first (or every) attempts, one line short on others. It remembers the last
+    answer it gave each sample, so a test or a benchmark can score those answers itself."""
+
+    LEVELS = ("0.3", "0.8", "0.67", "1", "0.15", "0.55", "0.9", "0")
+    KINDS = ("off_level", "order_first", "break_first", "break_always", "short", "off_level")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.asked: Counter[str] = Counter()
+        self.last: dict[str, str] = {}
+        self.requests: list[JSONDict] = []
+
+    def kind(self, key: str) -> str:
+        return self.KINDS[int(key[:4], 16) % len(self.KINDS)]
+
+    def __call__(self, request: JSONDict) -> str:
+        text = last_user_text(request)
+        human, model = _numbered(_R_LINE, text), _numbered(_S_LINE, text)
+        key = atoms_key([t for _, t in human], [t for _, t in model])
+        with self.lock:
+            self.asked[key] += 1
+            attempt = self.asked[key]
+            self.requests.append(request)
+        kind = self.kind(key)
+        rows = [
+            (r, (k % len(model)) + 1 if model and k % 3 else 0, self.LEVELS[(k + attempt) % 8])
+            for k, (r, _) in enumerate(human)
+        ]
+        if kind == "order_first" and attempt == 1 and len(rows) > 1:
+            rows = rows[::-1]
+        if kind == "short" and len(rows) > 1:
+            rows = rows[:-1]  # R1..Rn-1: the reference does not ask again; an error by count
+        body = "".join(f"- R{r}@S{j}: {s}\n" for r, j, s in rows)
+        answer = f"<think>weighing R and S</think>\n<RESULT_START>\n{body}<RESULT_END>"
+        if kind == "break_always" or (kind == "break_first" and attempt == 1):
+            answer = f"I would score these as follows:\n{body}"  # no result block
+        with self.lock:
+            self.last[key] = answer
+        return answer
+
+
 RESPONDERS: dict[str, Responder] = {
     "metajudge": metajudge_responder,
     "metajudge-fast": fast_metajudge_responder,
+    "metajudge-tricky": TrickyMetaJudge(),
     "genrm": genrm_responder,
     "atomizer": atomizer_responder,
     "echo": echo_responder,

@@ -5,10 +5,8 @@ grammar breaks on others and short answers on a few; the app must ask again exac
 reference inference asks again, keep the last answer, and score it by the reference analysis
 rules (restated in tests/test_scoring.py::reference_score, which must not import the app)."""
 
-import hashlib
 import io
 import json
-import threading
 from collections import Counter
 
 import numpy as np
@@ -17,54 +15,12 @@ from django.core.management import call_command
 
 from metajudge import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
-from metajudge.prompts import render_metajudge
 from metajudge.services import matching, runs
 from metajudge.services.setup import endpoint_for, template_default
-from tests.llm_server import _R_LINE, _S_LINE, _numbered, last_user_text
+from tests.llm_server import TrickyMetaJudge, atoms_key, last_user_text
 from tests.test_scoring import reference_score
 
 S = MatchResult.Status
-LEVELS = ("0.3", "0.8", "0.67", "1", "0.15", "0.55", "0.9", "0")
-
-
-class TrickyJudge:
-    """Answers by a fixed rule per prompt; remembers the last answer given to each prompt."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.asked: Counter = Counter()
-        self.last: dict[str, str] = {}
-        self.requests: list[dict] = []
-
-    def kind(self, key: str) -> str:
-        return ["off_level", "order_first", "break_first", "break_always", "short", "off_level"][
-            int(key[:4], 16) % 6
-        ]
-
-    def __call__(self, request) -> str:
-        text = last_user_text(request)
-        key = hashlib.sha256(text.encode()).hexdigest()
-        human, model = _numbered(_R_LINE, text), _numbered(_S_LINE, text)
-        with self.lock:
-            self.asked[key] += 1
-            attempt = self.asked[key]
-            self.requests.append(request)
-        kind = self.kind(key)
-        rows = [
-            (r, (k % len(model)) + 1 if model and k % 3 else 0, LEVELS[(k + len(key)) % 8])
-            for k, (r, _) in enumerate(human)
-        ]
-        if kind == "order_first" and attempt == 1 and len(rows) > 1:
-            rows = rows[::-1]
-        if kind == "short" and len(rows) > 1:
-            rows = rows[:-1]  # R1..Rn-1: no re-ask in the reference; an error by count
-        body = "".join(f"- R{r}@S{j}: {s}\n" for r, j, s in rows)
-        answer = f"<think>weighing R and S</think>\n<RESULT_START>\n{body}<RESULT_END>"
-        if kind == "break_always" or (kind == "break_first" and attempt == 1):
-            answer = f"I would score these as follows:\n{body}"  # no result block
-        with self.lock:
-            self.last[key] = answer
-        return answer
 
 
 def start(demo, server, concurrency=8):
@@ -92,13 +48,10 @@ def report(critic="careful-judge"):
 
 
 def key_for(result: MatchResult) -> str:
-    prompt = render_metajudge(
-        template_default("metajudge").text, result.revision.atoms, result.judgment.atoms
-    )
-    return hashlib.sha256(prompt.encode()).hexdigest()
+    return atoms_key(result.revision.atoms, result.judgment.atoms)
 
 
-def reference_figures(judge: TrickyJudge, results) -> dict:
+def reference_figures(judge: TrickyMetaJudge, results) -> dict:
     """The reference analysis over the final answers the judge gave (loop-shaped)."""
     per_sample, errors = [], 0
     for result in results:
@@ -124,7 +77,7 @@ def reference_figures(judge: TrickyJudge, results) -> dict:
 
 @pytest.fixture
 def judge(llm_server):
-    judge = TrickyJudge()
+    judge = TrickyMetaJudge()
     llm_server.responder = judge
     return judge
 
@@ -446,3 +399,15 @@ def test_pearson_and_best_match_rules():
     assert pearson([0, 1, 2], [0, 2, 4]) == pytest.approx(1.0)
     assert pearson([1, 1], [0, 1]) is None and pearson([1], [1]) is None
     assert best_match([[1, 2, 0.25], [1, 3, 0.75], [2, 1, 0.25]]) == {1: 3, 2: 0}
+
+
+@pytest.mark.django_db
+def test_the_table_report_names_the_run_and_the_unscorable_rule(demo):
+    from tests.factories import score_offline
+
+    score_offline("careful-judge")
+    out = io.StringIO()
+    call_command("metajudge_report", dataset="demo", stdout=out)
+    text = out.getvalue()
+    assert "careful-judge: run" in text and "offline" in text
+    assert "no or too many model atoms" in text

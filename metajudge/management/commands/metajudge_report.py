@@ -45,6 +45,13 @@ class Command(BaseCommand):
         self.stdout.write(" ".join(f"{title:<{w}}" for _, title, w in COLUMNS))
         for row in figures:
             self.stdout.write(" ".join(_cell(row[k], w) for k, _, w in COLUMNS))
+        for row in figures:
+            how = "skipped without a call" if row["skip_unscorable"] else "asked, as the reference"
+            self.stdout.write(
+                f"{row['critic']}: run {row['run']} ({row['matcher']}, {row['judge_model']}"
+                f"{', ' + row['template'] if row['template'] else ''}); samples with no or too "
+                f"many model atoms: {how}"
+            )
 
 
 def _cell(value, width: int) -> str:

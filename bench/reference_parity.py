@@ -1,0 +1,229 @@
+"""The live judge path side by side with the reference pipeline, on the same loopback judge.
+
+    python bench/reference_parity.py [--samples 600] [--concurrency 32] [--latency 0.05]
+        [--reference ../shared/reference]
+
+A loopback judge (tests/llm_server.py, responder ``metajudge-tricky``) answers like an imperfect
+real one: scores off the five levels, R lines out of order on some first attempts, no result block
+on some first (or every) attempts, one line short on others. It keys its answers on the sample's
+atoms, not on the prompt's wording, so the reference inference script and the app, each with its
+own prompt, get the same sequence of answers. The reference inference + analysis scripts and the
+app (import, ``run_metajudge --sync``, ``metajudge_report``) then run against fresh copies of that
+judge, and both sets of figures are printed with their difference. Not part of the test suite
+(the suite restates the rules in tests/test_fidelity.py and never reads ../shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "annotate" / "demo" / "demo_pairs.jsonl"
+CRITIC = "careful-judge"
+KEYS = ("valid_samples", "error_samples", "precision", "recall", "f1", "average_precision")
+
+
+def write_input(path: Path, samples: int) -> None:
+    """RationaleRM records built from the demo's atoms, shuffled per sample, with a few model
+    checklists that are empty or longer than ten atoms (the reference asks those too)."""
+    rng = random.Random(11)
+    demo = [json.loads(line) for line in DEMO.open(encoding="utf-8") if line.strip()]
+    pool = [atom for r in demo for atom in r[f"{CRITIC}-checklist"]]
+    with path.open("w", encoding="utf-8") as out:
+        for k in range(samples):
+            base = dict(demo[k % len(demo)])
+            base["id"] = f"parity-{k:05d}"
+            human = list(base["human-checklist"])
+            rng.shuffle(human)
+            model = rng.sample(pool, rng.randint(1, 6))
+            if k % 97 == 5:
+                model = []
+            elif k % 89 == 7:
+                model = rng.sample(pool, 12)
+            base["human-checklist"], base[f"{CRITIC}-checklist"] = human, model
+            out.write(json.dumps(base, ensure_ascii=False) + "\n")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def judge(latency: float):
+    """A fresh loopback judge process (fresh attempt counters) for one pipeline."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.llm_server",
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+            "--responder",
+            "metajudge-tricky",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run_reference(reference: Path, data: Path, work: Path, base_url: str, c: int) -> dict:
+    out = work / "reference" / "out.jsonl"
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(reference / "metajudge_infer.py"),
+            "--input-file",
+            str(data),
+            "--output-file",
+            str(out),
+            "--model",
+            "judge-x",
+            "--model-be-evaluated",
+            CRITIC,
+            "--api-base",
+            base_url,
+            "--api-key",
+            "x",
+            "--concurrent-requests",
+            str(c),
+            "--rate-limit-delay",
+            "0",
+            "--batch-size",
+            "100000",
+            "--log-file",
+            str(work / "reference" / "infer.log"),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    inference = time.perf_counter() - start
+    figures = work / "reference" / "figures.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(reference / "metajudge_analysis.py"),
+            "--input-file",
+            str(out),
+            "--model-be-evaluated",
+            CRITIC,
+            "--output-file",
+            str(figures),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    [row] = json.loads(figures.read_text())
+    return {**row, "seconds": inference}
+
+
+def run_app(data: Path, work: Path, base_url: str, c: int) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "1",
+        "RATIONALE_VAR_DIR": str(work / "app"),
+        "DATABASE_URL": f"sqlite:///{work / 'app' / 'db.sqlite3'}",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "METAJUDGE_FORMAT_RETRIES": "4",  # the reference's --max-retries 5: five answers at most
+        "METAJUDGE_BACKOFF_BASE": "0.05",
+    }
+    (work / "app").mkdir(parents=True)
+
+    def manage(*args: str, ok=(0,)) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if done.returncode not in ok:
+            raise SystemExit(f"manage.py {args[0]} failed:\n{done.stderr}")
+        return done.stdout
+
+    manage("migrate", "-v", "0")
+    manage("import_pairs", str(data), "--dataset", "parity")
+    start = time.perf_counter()
+    manage(
+        "run_metajudge",
+        "--dataset",
+        "parity",
+        "--critic",
+        CRITIC,
+        "--judge-model",
+        "judge-x",
+        "--base-url",
+        base_url,
+        "--concurrency",
+        str(c),
+        "--matcher",
+        "llm",
+        "--sync",
+        ok=(0, 1),
+    )  # 1: some samples ended as errors, as the judge intends
+    seconds = time.perf_counter() - start
+    [row] = json.loads(manage("metajudge_report", "--dataset", "parity", "--format", "json"))
+    return {**row, "seconds": seconds}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--reference", type=Path, default=ROOT.parent / "shared" / "reference")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="parity-") as tmp:
+        work = Path(tmp)
+        data = work / "in.jsonl"
+        write_input(data, args.samples)
+        with judge(args.latency) as url:
+            ref = run_reference(args.reference, data, work, url, args.concurrency)
+        with judge(args.latency) as url:
+            app = run_app(data, work, url, args.concurrency)
+    print(
+        f"{args.samples} samples, concurrency {args.concurrency}, judge latency "
+        f"{args.latency * 1000:.0f} ms"
+    )
+    print(f"{'figure':<20} {'reference':>12} {'app':>12} {'|diff|':>10}")
+    worst = 0.0
+    for key in KEYS:
+        diff = abs(float(ref[key]) - float(app[key]))
+        worst = max(worst, diff)
+        print(f"{key:<20} {float(ref[key]):>12.6f} {float(app[key]):>12.6f} {diff:>10.2e}")
+    print(f"{'total_samples':<20} {ref['total_samples']:>12} {app['total_samples']:>12}")
+    print(
+        f"wall time: reference inference {ref['seconds']:.1f} s, app run {app['seconds']:.1f} s "
+        f"(app/ref {app['seconds'] / ref['seconds']:.2f}x)"
+    )
+    print("identical" if worst < 1e-12 else f"DIFFERENT (max |diff| {worst:.2e})")
+    return 0 if worst < 1e-12 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
