@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from annotate.models import Checklist, Dataset, Pair
+from annotate.models import Checklist, Dataset, DatasetMembership, Pair
 
-ANNOTATOR = "annotator"
-REVIEWER = "reviewer"
+ANNOTATOR = DatasetMembership.Role.ANNOTATOR.value
+REVIEWER = DatasetMembership.Role.REVIEWER.value
 
 
 def visible_datasets(user) -> QuerySet[Dataset]:
@@ -42,22 +42,43 @@ def get_pair(user, pair_id: int) -> Pair:
     return pair
 
 
-def has_role(user, role: str) -> bool:
+def _roles(user) -> dict[int, str]:
+    """{dataset id: role} from the user's memberships; one query per request."""
+    roles = getattr(user, "_dataset_roles", None)
+    if roles is None:
+        rows = DatasetMembership.objects.filter(user=user).values_list("dataset_id", "role")
+        roles = user._dataset_roles = dict(rows)
+    return roles
+
+
+def has_role(user, role: str, dataset: Dataset | int | None = None) -> bool:
+    """The user has `role` in `dataset` (by its membership there); with no dataset, in at
+    least one. Superusers have every role everywhere. Global groups are not consulted."""
     if user.is_superuser:
         return True
     if not user.is_authenticated:
         return False
-    names = getattr(user, "_role_names", None)
-    if names is None:  # one query per request, however many checks
-        names = user._role_names = set(user.groups.values_list("name", flat=True))
-    return role in names
+    roles = _roles(user)
+    if dataset is None:
+        return role in roles.values()
+    return roles.get(getattr(dataset, "pk", dataset)) == role
+
+
+def datasets_with_role(user, role: str) -> QuerySet[Dataset]:
+    """The datasets in which the user has this role (all of them for a superuser)."""
+    if user.is_superuser:
+        return Dataset.objects.all()
+    if not user.is_authenticated:
+        return Dataset.objects.none()
+    return Dataset.objects.filter(datasetmembership__user=user, datasetmembership__role=role)
 
 
 def get_checklist(user, checklist_id: int, *, review: bool = False) -> Checklist:
     """A checklist in a dataset the user sees: 404 otherwise.
 
-    Only its owner and reviewers may open it (404 for anyone else, so that k independent
-    annotators never see each other's drafts); review actions need the reviewer role (403).
+    Only its owner and reviewers of its dataset may open it (404 for anyone else, so that k
+    independent annotators never see each other's drafts); review actions need the reviewer
+    role in that dataset (403).
     """
     checklist = (
         Checklist.objects.select_related("pair__dataset", "current", "owner")
@@ -66,7 +87,7 @@ def get_checklist(user, checklist_id: int, *, review: bool = False) -> Checklist
     )
     if checklist is None:
         raise Http404("No such checklist.")
-    is_reviewer = has_role(user, REVIEWER)
+    is_reviewer = has_role(user, REVIEWER, checklist.pair.dataset_id)
     if review and not is_reviewer:
         raise PermissionDenied("Only reviewers may review checklists.")
     if checklist.owner_id != user.pk and not is_reviewer:

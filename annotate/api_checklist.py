@@ -85,7 +85,7 @@ class PairChecklistView(APIView):
     def _write(self, request, pair_id: int, *, partial: bool):
         checklist = _current(request.user, pair_id)
         mine = checklist.owner_id == request.user.pk
-        if not mine and not has_role(request.user, REVIEWER):
+        if not mine and not has_role(request.user, REVIEWER, checklist.pair.dataset_id):
             raise PermissionDenied("Only its holder or a reviewer writes this checklist.")
         expected = request.headers.get("If-Match")
         if not expected:

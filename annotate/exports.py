@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 
 from django.db.models import OuterRef, Subquery
 
+from annotate.csvsafe import csv_row
 from annotate.models import Checklist, Dataset, Pair
 from annotate.records import CRITIC_SUFFIXES, HUMAN_KEY
 from metajudge.models import Critic, Judgment
@@ -112,7 +111,7 @@ def iter_csv(dataset: Dataset, *, domain: str = "", critic: str = "") -> Iterato
     header = ["id", "domain", "language", "preference", HUMAN_KEY, "revision"]
     for name in critics:
         header += [f"{name}-label", f"{name}-checklist"]
-    yield _csv_row(header)
+    yield csv_row(header)
     rows = export_pairs(dataset, domain=domain, critic=critic).iterator(chunk_size=CHUNK)
     for chunk in _chunks(rows):
         by_pair = _judgments_by_pair([r[0] for r in chunk], critics)
@@ -121,7 +120,7 @@ def iter_csv(dataset: Dataset, *, domain: str = "", critic: str = "") -> Iterato
             for name in critics:
                 label, critic_atoms = by_pair.get((pair_id, name), (None, []))
                 row += [label if label is not None else "", "\n".join(critic_atoms)]
-            yield _csv_row(row)
+            yield csv_row(row)
 
 
 def _judgments_by_pair(pair_ids: list[int], critics: list[str]) -> dict:
@@ -129,9 +128,3 @@ def _judgments_by_pair(pair_ids: list[int], critics: list[str]) -> dict:
         "pair_id", "critic__name", "label", "atoms"
     )
     return {(pid, name): (label, atoms) for pid, name, label, atoms in rows}
-
-
-def _csv_row(values: list) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
-    return buffer.getvalue()

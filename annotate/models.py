@@ -7,7 +7,12 @@ from django.db import models
 class Dataset(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="datasets", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="datasets",
+        blank=True,
+        through="DatasetMembership",
+    )
     checklists_per_pair = models.PositiveSmallIntegerField(default=1)
     blind_slots = models.BooleanField(
         null=True,
@@ -27,6 +32,26 @@ class Dataset(models.Model):
         if self.blind_slots is None:
             self.blind_slots = self.checklists_per_pair > 1
         super().save(*args, **kwargs)
+
+
+class DatasetMembership(models.Model):
+    """A user's place in one dataset, and the role they have there: a user may review one
+    dataset and annotate another. Every access check reads the role from here."""
+
+    class Role(models.TextChoices):
+        ANNOTATOR = "annotator", "Annotator"
+        REVIEWER = "reviewer", "Reviewer"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ANNOTATOR)
+
+    class Meta:
+        db_table = "annotate_dataset_members"  # the table the plain many-to-many used
+        unique_together = [("dataset", "user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.dataset_id}"
 
 
 class Pair(models.Model):

@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from annotate.access import visible_datasets
+from annotate.access import REVIEWER, datasets_with_role, visible_datasets
 from annotate.models import (
     AtomSuggestion,
     Checklist,
@@ -48,8 +48,9 @@ def datasets_with_counts_cached(user, seconds: int = 15) -> list[Dataset]:
     return rows
 
 
-def datasets_with_counts(user) -> QuerySet[Dataset]:
-    """One query: the datasets a user sees, with pair, checklist and critic counts."""
+def datasets_with_counts(user, *, role: str = "") -> QuerySet[Dataset]:
+    """One query: the datasets a user sees (with `role`: those where they have that role), with
+    pair, checklist and critic counts."""
     pairs = (
         Pair.objects.filter(dataset=OuterRef("pk"))
         .order_by()
@@ -80,7 +81,8 @@ def datasets_with_counts(user) -> QuerySet[Dataset]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return visible_datasets(user).annotate(
+    base = datasets_with_role(user, role) if role else visible_datasets(user)
+    return base.annotate(
         n_pairs=Coalesce(Subquery(pairs, output_field=IntegerField()), Value(0)),
         n_checklists=Coalesce(Subquery(checked, output_field=IntegerField()), Value(0)),
         n_critics=Coalesce(Subquery(critics, output_field=IntegerField()), Value(0)),
@@ -245,7 +247,7 @@ def review_queue(user, *, dataset_id: int | None = None) -> QuerySet[Checklist]:
     qs = Checklist.objects.filter(
         status=Checklist.Status.SUBMITTED,
         owner__isnull=False,
-        pair__dataset__in=visible_datasets(user),
+        pair__dataset__in=datasets_with_role(user, REVIEWER),
     ).select_related("pair__dataset", "owner", "current")
     if dataset_id:
         qs = qs.filter(pair__dataset_id=dataset_id)

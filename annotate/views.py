@@ -122,7 +122,7 @@ def _workspace(request, pair, checklist, *, status: int = 200, region: str = "wo
         "atoms": [(a, atom_hints(a)) for a in atoms],
         "suggestions": sel.open_suggestions(checklist) if editable else [],
         "review": sel.latest_review(checklist) if checklist else None,
-        "is_reviewer": has_role(request.user, REVIEWER),
+        "is_reviewer": has_role(request.user, REVIEWER, pair.dataset_id),
     }
     if checklist is None:
         context["others"] = sel.pair_checklists(pair) if context["is_reviewer"] else []
@@ -296,7 +296,7 @@ def review_queue(request):
     context = {
         "queue": sel.review_queue(request.user, dataset_id=f["dataset_id"])[:100],
         "recent": sel.recently_reviewed(request.user),
-        "datasets": sel.datasets_with_counts(request.user),
+        "datasets": sel.datasets_with_counts(request.user, role=REVIEWER),
         "filters": f,
     }
     return _page(request, "annotate/review.html", "review_queue", context)

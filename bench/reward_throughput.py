@@ -75,7 +75,8 @@ def prepare() -> tuple[str, list[dict]]:
         "from rest_framework.authtoken.models import Token;"
         "from django.contrib.auth import get_user_model;"
         "from metajudge.models import Judgment;import json;"
-        "u=get_user_model().objects.get(username='annotator');"
+        # The reviewer of demo: the LLM phase needs a user who may spend the judge's budget.
+        "u=get_user_model().objects.get(username='reviewer');"
         "t,_=Token.objects.get_or_create(user=u);"
         "rows=list(Judgment.objects.values('pair_id','generated_text','atoms'));"
         "print(json.dumps({'token':t.key,'rows':rows}))"

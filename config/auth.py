@@ -5,9 +5,11 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 
+from config.net import client_address
+
 
 def _keys(request) -> list[str]:
-    address = request.META.get("REMOTE_ADDR", "?")
+    address = client_address(request)  # the real client, not the proxy in front of us
     username = (request.POST.get("username") or "").strip().lower()[:150]
     return [f"login-fail:ip:{address}", f"login-fail:user:{username}"]
 

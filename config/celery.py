@@ -10,6 +10,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _make_folders(sender=None, **kwargs):
+    # The filesystem broker (and a SQLite database) need their folders in every process that
+    # sends or runs tasks; settings no longer create them on import.
+    from config.runtime import ensure_dirs
+
+    ensure_dirs()
+
+
 @worker_ready.connect
 def _recover_open_runs(sender=None, **kwargs):
     # The broker redelivers unacked chunks only after its visibility timeout; this picks

@@ -1,9 +1,12 @@
 """One env-driven settings file. Every setting has a safe default for the embedded mode."""
 
 import os
+import re
+import warnings
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "template_partials",
     "annotate",
     "metajudge",
@@ -55,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "config.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.roles",
+                "csp.context_processors.nonce",
             ],
         },
     }
@@ -124,9 +130,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
+# collectstatic creates STATIC_ROOT; until then (development) whitenoise would warn on every
+# start that it is missing. Importing settings creates no folder (config/runtime.py does).
+warnings.filterwarnings("ignore", message="No directory at: " + re.escape(str(STATIC_ROOT)))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -179,9 +187,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 )
-if CELERY_BROKER_URL.startswith("filesystem"):
-    for _folder in ("queue", "processed", "control"):
-        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
@@ -193,6 +198,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
 OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
+# Names (or fnmatch patterns) of environment variables an endpoint may take its key from.
+JUDGE_API_KEY_ENV_ALLOWED = tuple(
+    p.strip()
+    for p in os.environ.get("JUDGE_API_KEY_ENV_ALLOWED", "*_API_KEY,OPENAI_API_KEY").split(",")
+    if p.strip()
+)
 
 # MetaJudge reference settings (see metajudge/scoring.py).
 METAJUDGE_MAX_CHECKLIST_LEN = int(os.environ.get("METAJUDGE_MAX_CHECKLIST_LEN", "10"))
@@ -223,6 +234,10 @@ if _visibility and METAJUDGE_CLAIM_LEASE > 2 * _visibility:
         "of the lease"
     )
 
+# The reward API's LLM matcher: fresh judge questions per user per window (cache hits are free).
+REWARD_LLM_QUOTA = int(os.environ.get("REWARD_LLM_QUOTA", "10000"))
+REWARD_LLM_QUOTA_WINDOW = int(os.environ.get("REWARD_LLM_QUOTA_WINDOW", "86400"))  # seconds
+
 IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES", str(16 * 1024 * 1024)))
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
 IMPORT_MAX_DECOMPRESSED_BYTES = int(
@@ -233,6 +248,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024  # larger uploads spool to a tempo
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles from this origin only, an inline one
+# only with the response's nonce, no eval (htmx's allowEval is off in base.html), no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
@@ -244,12 +275,21 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Behind how many reverse proxies of ours the app runs. Only then are X-Forwarded-Proto (is
+# the request HTTPS?) and X-Forwarded-For (the client's address, for the login brake and the
+# API's anonymous throttle) believed: without a proxy any client could set them.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every configured key's value is cut out of every log line (metajudge/keys.py).
+    "filters": {"redact_keys": {"()": "metajudge.keys.RedactKeysFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_keys"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # One line per HTTP call would drown the worker's log (and cost time at 300 calls/s).
     "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "openai")},

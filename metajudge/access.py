@@ -14,14 +14,15 @@ from annotate.models import Dataset
 from metajudge.models import GenrmRun, MatchResult, MatchRun
 
 
-def require_reviewer(user) -> None:
-    if not has_role(user, REVIEWER):
-        raise PermissionDenied("Audit pages are for reviewers.")
+def require_reviewer(user, dataset: Dataset | int | None = None) -> None:
+    """The reviewer role in this dataset (or, with none, in at least one): 403 otherwise."""
+    if not has_role(user, REVIEWER, dataset):
+        raise PermissionDenied("Audit pages are for reviewers of the dataset.")
 
 
 def get_audit_dataset(user, name: str) -> Dataset:
     dataset = get_dataset(user, name)
-    require_reviewer(user)
+    require_reviewer(user, dataset)
     return dataset
 
 
@@ -33,7 +34,7 @@ def get_run(user, run_id: int) -> MatchRun:
     )
     if run is None:
         raise Http404("No such run.")
-    require_reviewer(user)
+    require_reviewer(user, run.dataset_id)
     return run
 
 
@@ -47,7 +48,7 @@ def get_result(user, result_id: int) -> MatchResult:
     )
     if result is None:
         raise Http404("No such case.")
-    require_reviewer(user)
+    require_reviewer(user, result.run.dataset_id)
     return result
 
 
@@ -59,5 +60,5 @@ def get_genrm_run(user, run_id: int) -> GenrmRun:
     )
     if run is None:
         raise Http404("No such run.")
-    require_reviewer(user)
+    require_reviewer(user, run.dataset_id)
     return run

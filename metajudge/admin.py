@@ -1,7 +1,9 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from metajudge import keys
 from metajudge.models import Critic, JudgeEndpoint, PromptTemplate
 from metajudge.services.endpoints import endpoint_validate_url
 
@@ -34,8 +36,9 @@ class JudgeEndpointForm(forms.ModelForm):
 
     def clean_api_key_env(self):
         name = self.cleaned_data["api_key_env"]
-        if not name.replace("_", "").isalnum() or not name[:1].isalpha():
-            raise ValidationError("Give the name of an environment variable, e.g. OPENAI_API_KEY.")
+        problem = keys.refusal(name, settings.JUDGE_API_KEY_ENV_ALLOWED)
+        if problem:
+            raise ValidationError(problem)
         return name
 
 

@@ -77,8 +77,17 @@ class RewardResultSerializer(serializers.Serializer):
     error = serializers.CharField(required=False)
 
 
+LLM_RULES = (
+    "matcher=llm asks a judge endpoint and spends its budget: it is only for reviewers of the "
+    "pair's dataset (users who may start its runs; an inline pair needs the reviewer role in "
+    "some dataset), and each user has a quota of REWARD_LLM_QUOTA fresh judge questions per "
+    "REWARD_LLM_QUOTA_WINDOW seconds (default 10000 per day; answers from the shared cache are "
+    "free). Items refused either way come back with an error."
+)
 OPTIONS = [
-    OpenApiParameter("matcher", str, enum=["offline", "llm"], description="default offline"),
+    OpenApiParameter(
+        "matcher", str, enum=["offline", "llm"], description=f"default offline. {LLM_RULES}"
+    ),
     OpenApiParameter("endpoint", str, description="judge endpoint name, for matcher=llm"),
     OpenApiParameter("lambda", float, description="weight of the rationale reward, default 1"),
 ]
@@ -88,6 +97,7 @@ class RewardView(APIView):
     throttle_classes = [RewardThrottle]
 
     @extend_schema(
+        description="The hybrid reward for one item or a list of them. " + LLM_RULES,
         parameters=OPTIONS,
         request=RewardItemSerializer(many=True),
         responses=RewardResultSerializer(many=True),

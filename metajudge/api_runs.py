@@ -149,7 +149,7 @@ class RunList(APIView):
     )
     def get(self, request):
         dataset = get_dataset(request.user, request.query_params.get("dataset", ""))
-        require_reviewer(request.user)
+        require_reviewer(request.user, dataset)
         return Response({"results": [run_json(request, r) for r in dataset_runs(dataset)]})
 
     @extend_schema(request=RunStartSerializer, responses={201: OpenApiTypes.OBJECT})
@@ -158,7 +158,7 @@ class RunList(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         dataset = get_dataset(request.user, data["dataset"])
-        require_reviewer(request.user)
+        require_reviewer(request.user, dataset)
         launch = Launch(
             kind=data["kind"],
             dataset=dataset,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from annotate.csvsafe import safe_cell
 from annotate.models import Dataset
 from metajudge.models import MatchResult
 from metajudge.selectors_audit import audit_runs
@@ -81,15 +82,9 @@ def iter_csv(qs: QuerySet, threshold: float) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in iter_rows(qs, threshold):
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+        writer.writerow({k: safe_cell(v) for k, v in row.items()})
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def _cell(value):
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # a spreadsheet must not run a comment as a formula
-    return "" if value is None else value

@@ -10,9 +10,10 @@ import random
 import time
 from dataclasses import dataclass
 
-import httpx
 import openai
 from openai.types.chat import ChatCompletion
+
+from metajudge import egress, keys
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -30,9 +31,16 @@ class EndpointConfig:
     max_attempts: int = 5
     backoff_base: float = 0.5
     backoff_cap: float = 20.0
+    key_env_allowed: tuple[str, ...] = keys.DEFAULT_ALLOWED
+
+    def key_refusal(self) -> str | None:
+        return keys.refusal(self.api_key_env, self.key_env_allowed)
 
     def api_key(self) -> str:
         # The key never leaves the environment; a local server accepts any non-empty value.
+        if self.key_refusal():
+            return "not-set"  # never send a variable the allow-list refuses
+        keys.register(self.api_key_env)
         return os.environ.get(self.api_key_env, "") or "not-set"
 
 
@@ -85,15 +93,17 @@ class JudgeClient:
         self.turn = 0
         self.slots = asyncio.Semaphore(width)
         self.limiter = RateLimiter(config.requests_per_minute)
+        self.key_problem = config.key_refusal()
 
     def _sdk_client(self, connections: int) -> openai.AsyncOpenAI:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        # The egress client: every connection checked, redirects never followed.
+        http = egress.async_client(timeout=self.config.timeout, connections=connections)
         return openai.AsyncOpenAI(
             base_url=self.config.base_url,
             api_key=self.config.api_key(),
             max_retries=0,
             timeout=self.config.timeout,
-            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=self.config.timeout),
+            http_client=http,
         )
 
     @property
@@ -107,6 +117,9 @@ class JudgeClient:
 
     async def complete(self, prompt: str) -> CallResult:
         result = CallResult(text=None)
+        if self.key_problem:
+            result.error = self.key_problem  # refused before any call: nothing was sent
+            return result
         started = time.monotonic()
         for attempt in range(1, self.config.max_attempts + 1):
             result.attempts = attempt
@@ -138,6 +151,9 @@ class JudgeClient:
         except openai.APIStatusError as exc:
             return self._status_error(exc, result)
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            if isinstance(exc.__cause__, egress.EgressRefused):
+                result.error = f"egress refused: {_safe(str(exc.__cause__))}"
+                return None  # policy, not a passing fault
             result.error = f"{type(exc).__name__}: {_safe(str(exc))}"
             return self._backoff(result.attempts)
         return self._read(response, result)
@@ -190,7 +206,4 @@ def _message(exc: openai.APIStatusError) -> str:
 
 def _safe(text: str) -> str:
     """Error texts are stored and shown: never let a key that a server echoed get through."""
-    for name, value in os.environ.items():
-        if name.endswith("API_KEY") and len(value) >= 8:
-            text = text.replace(value, "***")
-    return text[:500]
+    return keys.redact(text)[:500]

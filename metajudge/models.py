@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from annotate.models import ChecklistRevision, Dataset, Pair
+from metajudge import keys
 
 
 class Critic(models.Model):
@@ -60,6 +62,11 @@ class JudgeEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.model})"
+
+    def clean(self) -> None:
+        problem = keys.refusal(self.api_key_env, settings.JUDGE_API_KEY_ENV_ALLOWED)
+        if problem:
+            raise ValidationError({"api_key_env": problem})
 
 
 class PromptTemplate(models.Model):

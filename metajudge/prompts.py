@@ -79,18 +79,24 @@ def numbered(prefix: str, atoms: list[str]) -> str:
     return "\n".join(f"{prefix}{i}: {defuse(atom)}" for i, atom in enumerate(atoms, 1))
 
 
+def _fill(template: str, values: dict[str, str]) -> str:
+    """Every placeholder replaced in one pass over the template: text inserted for one is never
+    read again, so an atom that says "{model_atoms}" stays literal. Not str.format: other
+    braces in data or in a user's template stay literal too."""
+    pattern = re.compile("|".join(re.escape(k) for k in values))
+    return pattern.sub(lambda m: values[m.group(0)], template)
+
+
 def render_metajudge(template: str, human: list[str], model: list[str]) -> str:
-    # str.replace, not str.format: braces in data or in a user's template stay literal.
-    return template.replace("{human_atoms}", numbered("R", human)).replace(
-        "{model_atoms}", numbered("S", model)
+    return _fill(
+        template, {"{human_atoms}": numbered("R", human), "{model_atoms}": numbered("S", model)}
     )
 
 
 def render_verdict(template: str, golden: str, rationale: str) -> str:
-    golden_text = _TAGS.sub("", golden)
-    rationale_text = _TAGS.sub("", rationale)
-    return template.replace("{golden_judgment}", golden_text).replace(
-        "{model_rationale}", rationale_text
+    return _fill(
+        template,
+        {"{golden_judgment}": _TAGS.sub("", golden), "{model_rationale}": _TAGS.sub("", rationale)},
     )
 
 
@@ -173,14 +179,12 @@ def render_conversation(turns: list[dict]) -> str:
 
 
 def render_genrm(template: str, context: list[dict], response_1: str, response_2: str) -> str:
-    # One pass over the placeholders: data inserted for one is never read as another.
     values = {
         "{conversation}": render_conversation(context),
         "{response_1}": defuse_block(response_1),
         "{response_2}": defuse_block(response_2),
     }
-    pattern = re.compile("|".join(re.escape(k) for k in values))
-    return pattern.sub(lambda m: values[m.group(0)], template)
+    return _fill(template, values)
 
 
 def render_atomizer(template: str, rationale: str) -> str:

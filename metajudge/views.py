@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from annotate.access import REVIEWER
 from annotate.markdown import render_markdown
 from annotate.selectors import datasets_with_counts
 from metajudge.access import get_audit_dataset, get_result, require_reviewer
@@ -46,7 +47,8 @@ def _queue_query(params) -> str:
 
 def audit_index(request):
     require_reviewer(request.user)
-    return render(request, "audit/index.html", {"datasets": datasets_with_counts(request.user)})
+    datasets = datasets_with_counts(request.user, role=REVIEWER)  # only those they review
+    return render(request, "audit/index.html", {"datasets": datasets})
 
 
 def dataset_dashboard(request, name: str):

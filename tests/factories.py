@@ -98,3 +98,11 @@ def score_offline(critic: str, dataset: str = "demo") -> None:
         sync=True,
         stdout=io.StringIO(),
     )
+
+
+def join(dataset, *users, role: str = "annotator") -> None:
+    """Make each user a member of the dataset with this role (roles belong to memberships)."""
+    from annotate.services.accounts import membership_set
+
+    for user in users:
+        membership_set(dataset=dataset, user=user, role=role)

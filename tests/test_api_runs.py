@@ -4,15 +4,18 @@ import json
 
 import pytest
 
+from annotate.access import REVIEWER
 from annotate.models import Checklist
 from annotate.services.assignments import checklist_claim
 from metajudge.models import GenrmRun, JudgeEndpoint, MatchRun
+from tests.factories import join
 from tests.llm_server import auto_responder
 
 
 @pytest.fixture
 def api_demo(demo, reviewer, annotator):
-    demo.members.add(reviewer, annotator)
+    join(demo, reviewer, role=REVIEWER)
+    join(demo, annotator)
     return demo
 
 

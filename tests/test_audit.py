@@ -7,11 +7,12 @@ import re
 
 import pytest
 
+from annotate.access import REVIEWER
 from annotate.models import Checklist, Review
 from metajudge import selectors_audit, selectors_triage
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors import critic_figures
-from tests.factories import PairFactory, checklist_with, score_offline
+from tests.factories import PairFactory, checklist_with, join, score_offline
 
 HX = {"HTTP_HX_REQUEST": "true"}
 CASE_LINK = re.compile(r'href="/audit/cases/(\d+)/')
@@ -34,7 +35,8 @@ def run_offline(critic: str, dataset: str = "demo") -> None:
 @pytest.fixture
 def audited(demo, reviewer, annotator):
     """The demo dataset with both critics scored; rev reviews it, ann annotates it."""
-    demo.members.add(reviewer, annotator)
+    join(demo, reviewer, role=REVIEWER)
+    join(demo, annotator)
     run_offline("careful-judge")
     run_offline("surface-judge")
     return demo
@@ -194,7 +196,7 @@ def test_divergent_critics_stand_out(demo, reviewer, as_reviewer):
     """Two critics with the same labels but different reasons are called out and linked."""
     from metajudge.models import Critic, Judgment
 
-    demo.members.add(reviewer)
+    join(demo, reviewer, role=REVIEWER)
     careful, surface = (
         Critic.objects.get(name="careful-judge"),
         Critic.objects.get(name="surface-judge"),
@@ -634,10 +636,46 @@ def test_an_imported_checklist_sent_back_reaches_an_annotator(demo, annotator, r
     from annotate.services.assignments import checklist_claim_next
     from metajudge.services.audit import checklist_send_back
 
-    demo.members.add(annotator, reviewer)
+    join(demo, annotator)
+    join(demo, reviewer, role=REVIEWER)
     pair = demo.pairs.order_by("position").first()
     checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="R2 misses the meter.")
     assert claimable_pairs(annotator).filter(pk=pair.pk).exists()
     claimed = checklist_claim_next(user=annotator, pairs=claimable_pairs(annotator))
     assert claimed == Checklist.objects.get(pair=pair, slot=0)
     assert (claimed.owner, claimed.status) == (annotator, "sent_back")
+
+
+# --- a send-back note is never lost ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", ["submitted", "approved", "todo", "in_progress", "sent_back"])
+def test_send_back_records_the_note_in_every_state(audited, reviewer, status):
+    from metajudge.services.audit import verdict_record
+
+    case = spurious()[0]
+    checklist = Checklist.objects.get(pair=case.pair, slot=0)
+    Checklist.objects.filter(pk=checklist.pk).update(status=status)
+    verdict_record(
+        result=case, reviewer=reviewer, kind="checklist_incomplete", comment="Misses the tone."
+    )
+    checklist.refresh_from_db()
+    assert checklist.status == Checklist.Status.SENT_BACK
+    review = Review.objects.get(checklist=checklist)
+    assert (review.verdict, review.comment, review.reviewer) == (
+        "send_back",
+        "Audit: Misses the tone.",
+        reviewer,
+    )
+
+
+@pytest.mark.django_db
+def test_a_second_send_back_keeps_both_notes(audited, reviewer):
+    from metajudge.services.audit import checklist_send_back
+
+    pair = spurious()[0].pair
+    checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="first")
+    checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="second")
+    comments = Review.objects.filter(checklist__pair=pair).values_list("comment", flat=True)
+    assert sorted(comments) == ["Audit: first", "Audit: second"]

@@ -5,9 +5,10 @@ reachable by guessing its id."""
 import pytest
 from django.test import Client
 
+from annotate.access import REVIEWER
 from annotate.services.assignments import checklist_claim
 from metajudge.models import MatchResult, MatchRun
-from tests.factories import score_offline
+from tests.factories import join, score_offline
 
 ROLES = ("anon", "annotator", "reviewer", "outsider", "superuser")
 LOGIN = 302  # a page redirects anonymous visitors to the login form
@@ -59,7 +60,8 @@ MATRIX = {
 
 @pytest.fixture
 def world(demo, annotator, reviewer, outsider, superuser):
-    demo.members.add(annotator, reviewer)
+    join(demo, annotator)
+    join(demo, reviewer, role=REVIEWER)
     demo.checklists_per_pair = 2  # slot 0 holds the imported checklist; slot 1 is claimable
     demo.save()
     score_offline("careful-judge", "demo")
@@ -184,3 +186,67 @@ def test_every_state_change_needs_the_csrf_token(template, world, superuser):
 def test_pages_carry_the_csrf_header_for_htmx(world, clients):
     body = clients["annotator"].get("/annotate/").content.decode()
     assert 'hx-headers=\'{"X-CSRFToken": "' in body
+
+
+# --- roles per dataset ----------------------------------------------------------------------
+
+# Reviews another dataset (beta), annotates demo: on demo it is an annotator, but the pages that
+# list "what I review" open for it. Its global group says reviewer: groups must not count.
+# (The matrix's annotator owns the checklist; another annotator of demo gets 404 for it.)
+MIXED_OVERRIDES = {"review_queue": 200, "audit": 200, "checklist": 404, "history": 404}
+
+
+@pytest.fixture
+def mixed(world, beta):
+    """A user who annotates demo and reviews beta, and one who reviews demo and annotates beta,
+    each in the global group of the *other* role."""
+    from django.contrib.auth.models import Group
+
+    from annotate.access import ANNOTATOR, REVIEWER
+    from annotate.models import Dataset
+    from annotate.services.accounts import user_ensure
+    from tests.factories import join
+
+    demo = Dataset.objects.get(name="demo")
+    annotates_demo = user_ensure(username="mix-a", password="pw-mix-1234", role=REVIEWER)
+    reviews_demo = user_ensure(username="mix-r", password="pw-mix-1234", role=ANNOTATOR)
+    join(demo, annotates_demo)
+    join(beta, annotates_demo, role=REVIEWER)
+    join(demo, reviews_demo, role=REVIEWER)
+    join(beta, reviews_demo)
+    assert annotates_demo.groups.filter(name=REVIEWER).exists()
+    assert not Group.objects.get(name=REVIEWER).user_set.filter(pk=reviews_demo.pk).exists()
+    made = {}
+    for name, user in (("annotates_demo", annotates_demo), ("reviews_demo", reviews_demo)):
+        made[name] = Client()
+        made[name].force_login(user)
+    return made
+
+
+@pytest.mark.parametrize("name", list(MATRIX))
+def test_roles_belong_to_the_dataset_membership(name, world, mixed):
+    template, expected = MATRIX[name]
+    url = template.format(**world)
+    as_annotator = MIXED_OVERRIDES.get(name, expected[ROLES.index("annotator")])
+    as_reviewer = expected[ROLES.index("reviewer")]
+    got = (mixed["annotates_demo"].get(url).status_code, mixed["reviews_demo"].get(url).status_code)
+    assert got == (as_annotator, as_reviewer), url
+
+
+def test_review_lists_show_only_reviewed_datasets(world, mixed, beta):
+    from annotate.models import Checklist
+
+    Checklist.objects.filter(pk=world["checklist"]).update(status="submitted")
+    queue = mixed["annotates_demo"].get("/annotate/review/").content.decode()
+    assert f"/annotate/checklists/{world['checklist']}/" not in queue
+    assert f"/annotate/checklists/{world['checklist']}/" in (
+        mixed["reviews_demo"].get("/annotate/review/").content.decode()
+    )
+    audit = mixed["annotates_demo"].get("/audit/").content.decode()
+    assert "/audit/beta/" in audit and "/audit/demo/" not in audit
+    assert mixed["annotates_demo"].get("/audit/beta/").status_code == 200
+    review = mixed["annotates_demo"].post(
+        f"/annotate/checklists/{world['checklist']}/review/", {"verdict": "approve"}
+    )
+    assert review.status_code == 403
+    assert Checklist.objects.get(pk=world["checklist"]).status == "submitted"

@@ -5,13 +5,13 @@ import pytest
 
 from annotate.models import AtomSuggestion
 from annotate.services.assignments import checklist_claim
-from tests.factories import DatasetFactory, PairFactory, checklist_with
+from tests.factories import DatasetFactory, PairFactory, checklist_with, join
 
 IMPORTED = "Response 1 keeps the meter in line 2."
 
 
 def _claimed(dataset, annotator):
-    dataset.members.add(annotator)
+    join(dataset, annotator)
     pair = PairFactory(dataset=dataset)
     checklist_with(pair, [IMPORTED])
     AtomSuggestion.objects.create(pair=pair, text="Response 2 repeats line 1.", source="atomizer")

@@ -6,8 +6,10 @@ import re
 
 import pytest
 
+from annotate.access import REVIEWER
 from metajudge.models import MatchResult
 from metajudge.services.demo import demo_setup
+from tests.factories import join
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -15,7 +17,8 @@ HX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def story(db, reviewer, annotator):
     demo = demo_setup(log=lambda _line: None)
-    demo.members.add(reviewer, annotator)
+    join(demo, reviewer, role=REVIEWER)
+    join(demo, annotator)
     return demo
 
 

@@ -21,7 +21,7 @@ def test_403_for_an_annotator_on_an_audit_page_is_styled(as_annotator):
     page = as_annotator.get("/audit/")
     html = page.content.decode()
     assert page.status_code == 403 and "Not for your role" in html
-    assert "Audit pages are for reviewers." in html and 'href="/"' in html
+    assert "Audit pages are for reviewers" in html and 'href="/"' in html
 
 
 def test_500_page_is_styled_without_a_request_context():

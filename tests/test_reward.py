@@ -6,16 +6,17 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from annotate.access import ANNOTATOR
+from annotate.access import ANNOTATOR, REVIEWER
 from annotate.models import Checklist
 from annotate.services.accounts import roles_ensure, user_ensure
 from metajudge import scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, Judgment, MatchResult
 from metajudge.services.matching import cache_key
-from metajudge.services.reward import endpoint_for_reward
+from metajudge.services.reward import LLM_REFUSED, endpoint_for_reward
+from metajudge.services.reward_llm import QUOTA_EXCEEDED
 from metajudge.services.setup import endpoint_for
-from tests.factories import PairFactory, checklist_with, score_offline
+from tests.factories import PairFactory, checklist_with, join, score_offline
 
 URL = "/api/v1/reward"
 
@@ -29,6 +30,15 @@ def trainer(demo):
 @pytest.fixture
 def api(trainer):
     token = Token.objects.create(user=trainer)
+    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+
+@pytest.fixture
+def llm_api(demo):
+    """A trainer who reviews demo: allowed to spend the judge's budget on its pairs."""
+    roles_ensure()
+    user = user_ensure(username="lead", password="pw-lead-1234", role=REVIEWER, datasets=[demo])
+    token = Token.objects.create(user=user)
     return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
@@ -183,13 +193,13 @@ def test_query_count_does_not_grow_with_the_batch(api, django_assert_max_num_que
 
 
 @pytest.mark.django_db
-def test_llm_matcher_uses_and_fills_the_shared_cache(api, llm_server):
+def test_llm_matcher_uses_and_fills_the_shared_cache(llm_api, llm_server):
     endpoint = endpoint_for(model="judge-x", base_url=llm_server.base_url)
     items = judgments("careful-judge")[:6]
     body = [
         {"pair_id": j.pair_id, "generated_text": j.generated_text, "atoms": j.atoms} for j in items
     ]
-    first = post(api, body, matcher="llm", endpoint=endpoint.name)
+    first = post(llm_api, body, matcher="llm", endpoint=endpoint.name)
     _, run = endpoint_for_reward(endpoint.name)
     assert llm_server.stats["requests"] == 6 and CachedAnswer.objects.count() == 6
     assert not any(r["cached"] for r in first)
@@ -200,13 +210,13 @@ def test_llm_matcher_uses_and_fills_the_shared_cache(api, llm_server):
             r["average_precision"]
             == scoring.score_sample(text, len(human), len(j.atoms)).average_precision
         )
-    again = post(api, body, matcher="llm", endpoint=endpoint.name)
+    again = post(llm_api, body, matcher="llm", endpoint=endpoint.name)
     assert llm_server.stats["requests"] == 6 and all(r["cached"] for r in again)
     assert [r["hybrid_reward"] for r in again] == [r["hybrid_reward"] for r in first]
 
 
 @pytest.mark.django_db
-def test_llm_matcher_shares_the_cache_with_metajudge_runs(api, llm_server):
+def test_llm_matcher_shares_the_cache_with_metajudge_runs(llm_api, llm_server):
     from metajudge.services import matching, runs
     from metajudge.services.setup import template_default
 
@@ -224,7 +234,7 @@ def test_llm_matcher_shares_the_cache_with_metajudge_runs(api, llm_server):
     calls = llm_server.stats["requests"]
     items = judgments("careful-judge")
     results = post(
-        api,
+        llm_api,
         [
             {"pair_id": j.pair_id, "generated_text": j.generated_text, "atoms": j.atoms}
             for j in items
@@ -238,18 +248,75 @@ def test_llm_matcher_shares_the_cache_with_metajudge_runs(api, llm_server):
 
 
 @pytest.mark.django_db
-def test_llm_matcher_errors_and_deadline_are_per_item(api, llm_server, settings):
+def test_llm_matcher_errors_and_deadline_are_per_item(llm_api, llm_server, settings):
     endpoint = endpoint_for(model="judge-x", base_url=llm_server.base_url)
     j = judgments("careful-judge")[0]
     body = {"pair_id": j.pair_id, "generated_text": j.generated_text}
-    assert post(api, body, matcher="llm", endpoint="nope")["error"].startswith("unknown judge")
+    assert post(llm_api, body, matcher="llm", endpoint="nope")["error"].startswith("unknown judge")
     llm_server.set_faults("400")
-    assert post(api, body, matcher="llm", endpoint=endpoint.name)["error"].startswith(
+    assert post(llm_api, body, matcher="llm", endpoint=endpoint.name)["error"].startswith(
         "matcher: HTTP 400"
     )
     llm_server.set_faults(None)
     llm_server.set_latency(2.0)
     settings.REWARD_LLM_DEADLINE = 0.3
     started = time.monotonic()
-    r = post(api, body, matcher="llm", endpoint=endpoint.name)
+    r = post(llm_api, body, matcher="llm", endpoint=endpoint.name)
     assert r["error"] == "matcher: deadline passed" and time.monotonic() - started < 1.5
+
+
+# --- who may spend the judge's budget -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_llm_matcher_is_refused_to_annotators_and_outsiders(api, llm_server, as_outsider):
+    """An annotator of demo, or a reviewer of another dataset, gets an error per item and no
+    call reaches the judge, for a stored pair or an inline one."""
+    endpoint = endpoint_for(model="judge-x", base_url=llm_server.base_url)
+    j = judgments("careful-judge")[0]
+    stored = {"pair_id": j.pair_id, "generated_text": j.generated_text}
+    inline = {
+        "pair": {"human_atoms": ["Response 1 is right."], "preference": 1},
+        "generated_text": "- Response 1 is right.\n[[VERDICT: 1]]",
+    }
+    for item in (stored, inline):
+        result = post(api, item, matcher="llm", endpoint=endpoint.name)
+        assert result["error"] == LLM_REFUSED
+    assert post(api, stored)["rationale_reward"] is not None  # the offline matcher still works
+    assert llm_server.stats["requests"] == 0
+
+
+@pytest.mark.django_db
+def test_a_reviewer_of_another_dataset_cannot_spend_on_this_one(llm_server, alpha, demo):
+    roles_ensure()
+    other = user_ensure(username="rev-a", password="pw-rev-a-12", role=REVIEWER, datasets=[alpha])
+    join(demo, other)  # annotates demo, reviews alpha
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other).key}")
+    endpoint = endpoint_for(model="judge-x", base_url=llm_server.base_url)
+    j = judgments("careful-judge")[0]
+    body = {"pair_id": j.pair_id, "generated_text": j.generated_text}
+    assert post(client, body, matcher="llm", endpoint=endpoint.name)["error"] == LLM_REFUSED
+    assert llm_server.stats["requests"] == 0
+
+
+@pytest.mark.django_db
+def test_judge_calls_have_a_per_user_quota(llm_api, llm_server, settings):
+    settings.REWARD_LLM_QUOTA = 4
+    endpoint = endpoint_for(model="judge-x", base_url=llm_server.base_url)
+    items = judgments("careful-judge")[:6]
+    body = [{"pair_id": j.pair_id, "generated_text": j.generated_text} for j in items]
+    first = post(llm_api, body, matcher="llm", endpoint=endpoint.name)
+    assert [r.get("error", "") == QUOTA_EXCEEDED for r in first] == [False] * 4 + [True] * 2
+    assert llm_server.stats["requests"] == 4
+    again = post(llm_api, body, matcher="llm", endpoint=endpoint.name)
+    assert [r.get("cached", False) for r in again] == [True] * 4 + [False] * 2  # hits are free
+    assert all(r["error"] == QUOTA_EXCEEDED for r in again[4:])
+    assert llm_server.stats["requests"] == 4
+
+
+def test_the_schema_states_the_llm_rules(db):
+    import yaml
+
+    reward = yaml.safe_load(Client().get("/api/schema/").content)["paths"]["/api/v1/reward"]
+    schema = str(reward)
+    assert "only for reviewers of the pair's dataset" in schema and "REWARD_LLM_QUOTA" in schema

@@ -3,8 +3,10 @@ it, abort and resume it. The same services as the management commands."""
 
 import pytest
 
+from annotate.access import REVIEWER
 from metajudge.models import CachedAnswer, GenrmRun, JudgeEndpoint, MatchResult, MatchRun
 from metajudge.services.runs import refresh_counts
+from tests.factories import join
 from tests.llm_server import auto_responder
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -12,7 +14,8 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def runs_demo(demo, reviewer, annotator):
-    demo.members.add(reviewer, annotator)
+    join(demo, reviewer, role=REVIEWER)
+    join(demo, annotator)
     return demo
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from annotate.models import AtomSuggestion, Checklist, ChecklistRevision, Review
 from annotate.services.assignments import checklist_claim
 from annotate.services.checklists import ChecklistConflict, ClaimLost, checklist_save
-from tests.factories import PairFactory, UserFactory, checklist_with
+from tests.factories import PairFactory, UserFactory, checklist_with, join
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -107,7 +107,7 @@ def test_claim_respects_filters(as_annotator, pairs):
 
 def test_two_annotators_never_hold_the_same_slot(alpha, annotator, pairs):
     other = UserFactory(username="ann2")
-    alpha.members.add(other)
+    join(alpha, other)
     mine = checklist_claim(user=annotator, pair=pairs[0])
     theirs = checklist_claim(user=other, pair=pairs[0])
     assert mine is not None and theirs is None  # k = 1: the pair is held
@@ -117,7 +117,7 @@ def test_k_slots_are_independent(alpha, annotator, pairs):
     alpha.checklists_per_pair = 2
     alpha.save()
     other = UserFactory(username="ann2")
-    alpha.members.add(other)
+    join(alpha, other)
     a = checklist_claim(user=annotator, pair=pairs[0])
     b = checklist_claim(user=other, pair=pairs[0])
     assert {a.slot, b.slot} == {0, 1}
@@ -129,7 +129,7 @@ def test_annotator_never_sees_another_draft(client, alpha, annotator, pairs):
     alpha.checklists_per_pair = 2
     alpha.save()
     other = UserFactory(username="ann2")
-    alpha.members.add(other)
+    join(alpha, other)
     a = checklist_claim(user=annotator, pair=pairs[0])
     checklist_save(checklist_id=a.pk, user=annotator, atoms=["SECRET draft of ann"], version=0)
     checklist_claim(user=other, pair=pairs[0])
@@ -141,7 +141,7 @@ def test_annotator_never_sees_another_draft(client, alpha, annotator, pairs):
 
 def test_expired_claim_can_be_taken_over(alpha, annotator, pairs):
     other = UserFactory(username="ann2")
-    alpha.members.add(other)
+    join(alpha, other)
     held = checklist_claim(user=annotator, pair=pairs[0])
     assert checklist_claim(user=other, pair=pairs[0]) is None
     Checklist.objects.filter(pk=held.pk).update(
@@ -158,7 +158,7 @@ def test_claim_race_second_gets_another_slot(alpha, annotator, pairs, monkeypatc
     from annotate.services import assignments
 
     other = UserFactory(username="ann2")
-    alpha.members.add(other)
+    join(alpha, other)
     Checklist.objects.create(pair=pairs[0], slot=0)  # an ownerless to-do slot, like HelpSteer3
     original = assignments._take_free_row
 

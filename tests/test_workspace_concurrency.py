@@ -13,7 +13,7 @@ from annotate.models import Checklist
 from annotate.selectors import claimable_pairs
 from annotate.services.assignments import checklist_claim_next
 from annotate.services.checklists import ChecklistConflict, checklist_save
-from tests.factories import PairFactory, UserFactory
+from tests.factories import PairFactory, UserFactory, join
 
 N_CLAIMERS = 8
 
@@ -48,7 +48,7 @@ def test_concurrent_claims_never_share_a_slot(alpha):
     pairs = [PairFactory(dataset=alpha) for _ in range(3)]
     Checklist.objects.create(pair=pairs[0], slot=0)  # an ownerless to-do row, like HelpSteer3
     users = [UserFactory(username=f"racer{i}") for i in range(N_CLAIMERS)]
-    alpha.members.add(*users)
+    join(alpha, *users)
 
     def claim(user):
         checklist = checklist_claim_next(user=user, pairs=claimable_pairs(user))

@@ -33,3 +33,27 @@ def checklist_review(*, checklist_id: int, reviewer, verdict: str, comment: str 
         verdict=verdict,
         comment=comment,
     )
+
+
+@transaction.atomic
+def checklist_send_back_note(*, checklist_id: int, reviewer, comment: str) -> Review:
+    """Send a checklist back from whatever state it is in (approved, to do, in progress, already
+    sent back), with the note recorded as a review: a note is never dropped."""
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError("Say what to fix: a checklist is sent back with a comment.")
+    checklist = Checklist.objects.select_for_update().get(pk=checklist_id)
+    if checklist.status == Checklist.Status.SUBMITTED:
+        return checklist_review(
+            checklist_id=checklist.pk, reviewer=reviewer, verdict="send_back", comment=comment
+        )
+    Checklist.objects.filter(pk=checklist.pk).update(
+        status=Checklist.Status.SENT_BACK, updated_at=timezone.now()
+    )
+    return Review.objects.create(
+        checklist=checklist,
+        revision_id=checklist.current_id,
+        reviewer=reviewer,
+        verdict=Review.Verdict.SEND_BACK,
+        comment=comment,
+    )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from annotate.models import Checklist
-from annotate.services.reviews import checklist_review
+from annotate.services.reviews import checklist_send_back_note
 from metajudge.models import AuditVerdict, MatchResult
 
 V = AuditVerdict.Kind
@@ -41,22 +40,12 @@ def verdict_record(*, result: MatchResult, reviewer, kind: str, comment: str = "
 def checklist_send_back(*, pair_id: int, reviewer, note: str) -> Checklist:
     """Return the pair's reference checklist (slot 0) to annotators with the reviewer's note.
 
-    A submitted checklist goes through the workspace's own review service, so its owner sees the
-    note where they see every other review; any other state is simply reopened as sent back.
+    Whatever its state (submitted, approved, to do, already sent back), the note is recorded as
+    a review of the checklist, where its owner (or whoever takes it next) sees every review.
     """
-    checklist = Checklist.objects.select_for_update().filter(pair_id=pair_id, slot=0).first()
+    checklist = Checklist.objects.filter(pair_id=pair_id, slot=0).first()
     if checklist is None:
         raise ValidationError("This pair has no human checklist to send back.")
-    if checklist.status == Checklist.Status.SUBMITTED:
-        checklist_review(
-            checklist_id=checklist.pk,
-            reviewer=reviewer,
-            verdict="send_back",
-            comment=f"Audit: {note}",
-        )
-    elif checklist.status != Checklist.Status.SENT_BACK:
-        Checklist.objects.filter(pk=checklist.pk).update(
-            status=Checklist.Status.SENT_BACK, updated_at=timezone.now()
-        )
+    checklist_send_back_note(checklist_id=checklist.pk, reviewer=reviewer, comment=f"Audit: {note}")
     checklist.refresh_from_db()
     return checklist

@@ -80,7 +80,9 @@ class Launch:
 
 def can_launch(user, dataset: Dataset) -> bool:
     """Reviewers of the dataset (it is visible to them) and superusers everywhere."""
-    return has_role(user, REVIEWER) and visible_datasets(user).filter(pk=dataset.pk).exists()
+    return (
+        has_role(user, REVIEWER, dataset) and visible_datasets(user).filter(pk=dataset.pk).exists()
+    )
 
 
 def run_launch(*, launch: Launch, user, enqueue: bool = True) -> MatchRun | GenrmRun:

@@ -25,6 +25,7 @@ def endpoint_config(run) -> EndpointConfig:
         timeout=e.timeout,
         max_attempts=settings.METAJUDGE_MAX_ATTEMPTS,
         backoff_base=settings.METAJUDGE_BACKOFF_BASE,
+        key_env_allowed=tuple(settings.JUDGE_API_KEY_ENV_ALLOWED),
     )
 
 

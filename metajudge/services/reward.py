@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
+from annotate.access import REVIEWER, datasets_with_role, has_role
+from annotate.models import Pair
 from metajudge import genrm_parsing, scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, JudgeEndpoint, MatchRun
@@ -65,12 +67,39 @@ def reward_score(*, user, items: list[RewardInput]) -> list[dict]:
         matcher.prepare([t for s in offline for t in (*s.human, *s.atoms)])
     for s in offline:
         s.answer = matcher.match(s.human, s.atoms)
-    llm = [s for s in live if s.item.matcher == MatchRun.Matcher.LLM]
+    llm = _llm_allowed(user, [s for s in live if s.item.matcher == MatchRun.Matcher.LLM])
     if llm:
         from metajudge.services.reward_llm import answer_with_llm
 
-        answer_with_llm(llm)
+        answer_with_llm(llm, user=user)
     return [_result(s) for s in scored]
+
+
+LLM_REFUSED = "the llm matcher is for reviewers of the pair's dataset (they may start its runs)"
+
+
+def _llm_allowed(user, items: list[Scored]) -> list[Scored]:
+    """The LLM matcher spends the judge's budget: only for users who may start runs on the
+    pair's dataset (its reviewers); an inline pair needs the reviewer role in some dataset."""
+    ids = {s.item.pair_id for s in items if s.item.pair_id is not None}
+    reviewed = (
+        set(
+            Pair.objects.filter(
+                pk__in=ids, dataset__in=datasets_with_role(user, REVIEWER)
+            ).values_list("pk", flat=True)
+        )
+        if ids
+        else set()
+    )
+    reviews_any = has_role(user, REVIEWER)
+    allowed = []
+    for s in items:
+        ok = s.item.pair_id in reviewed if s.item.pair_id is not None else reviews_any
+        if ok:
+            allowed.append(s)
+        else:
+            s.error = LLM_REFUSED
+    return allowed
 
 
 def _resolve_pairs(user, scored: list[Scored]) -> None:

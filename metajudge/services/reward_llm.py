@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import replace
 
 from django.conf import settings
+from django.core.cache import cache
 
 from metajudge import scoring
 from metajudge.llm import JudgeClient
@@ -30,8 +31,9 @@ def _max_attempts() -> int:
 NO_ENDPOINT = "the llm matcher needs an endpoint name"
 
 
-def answer_with_llm(items: list) -> None:
-    """Fill `answer` (and `cached`) on each item, or its `error`."""
+def answer_with_llm(items: list, *, user) -> None:
+    """Fill `answer` (and `cached`) on each item, or its `error`. Fresh questions count
+    against the user's quota of judge calls; cached answers are free."""
     from metajudge.services.reward import endpoint_for_reward
 
     by_endpoint: dict[str, list] = {}
@@ -43,10 +45,35 @@ def answer_with_llm(items: list) -> None:
             for s in group:
                 s.error = f"unknown judge endpoint: {name!r}" if name else NO_ENDPOINT
             continue
-        _answer_group(run, endpoint, group)
+        _answer_group(run, endpoint, group, user)
 
 
-def _answer_group(run, endpoint, group: list) -> None:
+def _quota_key(user) -> str:
+    return f"reward-llm-quota:{user.pk}"
+
+
+def _within_quota(user, misses: list) -> list:
+    """As many of `misses` as the user's quota still allows; the rest get an error."""
+    quota, window = settings.REWARD_LLM_QUOTA, settings.REWARD_LLM_QUOTA_WINDOW
+    key = _quota_key(user)
+    cache.add(key, 0, timeout=window)  # the window starts with the first fresh question
+    try:
+        used = cache.incr(key, len(misses))
+    except ValueError:  # expired between add and incr
+        used = len(misses)
+        cache.set(key, used, timeout=window)
+    over = min(len(misses), max(0, used - quota))
+    if over:
+        cache.decr(key, over)  # refused questions cost nothing
+    for s in misses[len(misses) - over :]:
+        s.error = QUOTA_EXCEEDED
+    return misses[: len(misses) - over]
+
+
+QUOTA_EXCEEDED = "judge call quota exceeded (REWARD_LLM_QUOTA per REWARD_LLM_QUOTA_WINDOW)"
+
+
+def _answer_group(run, endpoint, group: list, user) -> None:
     from metajudge.services.reward import cached_answers_add
 
     keys = {id(s): cache_key(run, s.human, s.atoms) for s in group}
@@ -57,6 +84,7 @@ def _answer_group(run, endpoint, group: list) -> None:
             s.answer, s.cached = hits[keys[id(s)]], True
         else:
             misses.append(s)
+    misses = _within_quota(user, misses) if misses else []
     if not misses:
         return
     run.endpoint = endpoint

@@ -1,5 +1,6 @@
 from django import template
 
+from metajudge.keys import redact as _redact
 from metajudge.selectors_triage import score_class as _score_class
 
 register = template.Library()
@@ -27,3 +28,9 @@ def level_word(score) -> str:
         return ""
     nearest = min(LEVELS, key=lambda level: abs(level - float(score)))
     return LEVELS[nearest]
+
+
+@register.filter
+def redact(text) -> str:
+    """Any configured API key's value cut out of a text shown on a page (still auto-escaped)."""
+    return _redact(str(text)) if text else ""

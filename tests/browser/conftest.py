@@ -42,14 +42,46 @@ def browser():
         browser.close()
 
 
+# Runs before any page script and is not subject to the page's CSP: every violation the CSP
+# blocks (an inline script, a style attribute, an eval) is reported to the console.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(
+    `CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`
+    + ` (${e.sample}) on ${document.location.pathname}`
+  );
+});
+"""
+
+
+def _is_csp_violation(text: str) -> bool:
+    return "CSP violation" in text or "Content Security Policy" in text
+
+
 @pytest.fixture
-def login(browser, live_server):
+def csp_violations():
+    """Every CSP violation any page of the test logged: the test fails if there is one."""
+    found: list[str] = []
+    yield found
+    assert not found, f"CSP violations in the browser console: {found}"
+
+
+@pytest.fixture
+def login(browser, live_server, csp_violations):
     """login(username, password) -> a logged-in page in a fresh browser context."""
     contexts = []
+
+    def _watch(page):
+        page.on(
+            "console",
+            lambda msg: _is_csp_violation(msg.text) and csp_violations.append(msg.text),
+        )
 
     def _login(username: str, password: str):
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         context.set_default_timeout(10_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("page", _watch)
         contexts.append(context)
         page = context.new_page()
         page.goto(f"{live_server.url}/accounts/login/")

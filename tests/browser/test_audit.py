@@ -4,9 +4,10 @@ import re
 
 import pytest
 
+from annotate.access import REVIEWER
 from annotate.models import Checklist
 from metajudge.models import AuditVerdict, Critic, Judgment, MatchResult, MatchRun
-from tests.factories import checklist_with, score_offline
+from tests.factories import checklist_with, join, score_offline
 
 
 def _run(critic: str) -> None:
@@ -23,7 +24,7 @@ def _empty_cache():
 @pytest.fixture
 def audit_demo(demo, reviewer):
     """Demo data plus a look-alike critic: careful-judge's labels with surface-judge's reasons."""
-    demo.members.add(reviewer)
+    join(demo, reviewer, role=REVIEWER)
     lookalike = Critic.objects.create(name="lookalike-judge")
     careful = {j.pair_id: j for j in Judgment.objects.filter(critic__name="careful-judge")}
     Judgment.objects.bulk_create(

@@ -5,13 +5,15 @@ import re
 
 import pytest
 
+from annotate.access import REVIEWER
 from metajudge.models import GenrmRun, JudgeEndpoint, MatchRun
+from tests.factories import join
 from tests.llm_server import auto_responder
 
 
 @pytest.fixture
 def runs_world(demo, reviewer, llm_server):
-    demo.members.add(reviewer)
+    join(demo, reviewer, role=REVIEWER)
     llm_server.responder = auto_responder
     return JudgeEndpoint.objects.create(
         name="loopback", base_url=llm_server.base_url, model="judge-model", max_concurrency=8

@@ -8,7 +8,7 @@ def blind_when_several_slots(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("annotate", "0002_workspace")]
+    dependencies = [("annotate", "0003_dataset_roles")]
 
     operations = [
         migrations.AddField(
