@@ -8,10 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.views import APIView
 
 from annotate.access import get_dataset, visible_datasets
+from annotate.pagination import ByIdCursor
 from metajudge.models import Critic, Judgment
 
 DATASET = OpenApiParameter("dataset", str, description="only this dataset")
@@ -34,15 +34,6 @@ class JudgmentRowSerializer(serializers.Serializer):
     source = serializers.CharField()
     tokens = serializers.IntegerField()
     latency_ms = serializers.IntegerField()
-
-
-class ByIdCursor(CursorPagination):
-    """Cursor pagination: stable and cheap at any depth (22,116 pairs x 20 critics)."""
-
-    ordering = "id"
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 def _datasets(request):

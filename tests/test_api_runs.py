@@ -175,3 +175,18 @@ def test_annotator_pushes_atoms_to_their_own_slot(api_demo, as_annotator, annota
     assert saved.status_code == 200 and saved.json()["version"] == 1
     bad = _put(as_annotator, url, {"atoms": ["x" * 2000]}, saved["ETag"])
     assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_pairs_list_pages_by_number_or_by_cursor(api_demo, as_annotator):
+    paged = as_annotator.get("/api/v1/pairs/?dataset=demo").json()
+    assert paged["count"] == 32 and len(paged["results"]) == 25  # the existing contract
+    page = as_annotator.get("/api/v1/pairs/?dataset=demo&cursor=&page_size=10").json()
+    assert "count" not in page and len(page["results"]) == 10 and "cursor=" in page["next"]
+    seen = [p["id"] for p in page["results"]]
+    while page["next"]:
+        page = as_annotator.get(page["next"]).json()
+        seen += [p["id"] for p in page["results"]]
+    assert seen == sorted(seen) and len(set(seen)) == 32
+    schema = as_annotator.get("/api/schema/?format=json")
+    assert b"cursor" in schema.content
