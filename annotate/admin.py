@@ -13,5 +13,5 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
-    list_display = ["name", "checklists_per_pair", "created_at"]
+    list_display = ["name", "checklists_per_pair", "blind_slots", "created_at"]
     inlines = [MembershipInline]

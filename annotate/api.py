@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from annotate.access import get_dataset, visible_datasets
 from annotate.exports import iter_csv, iter_rationalerm
 from annotate.models import Checklist, Dataset, Pair
+from annotate.pagination import PageOrCursor
 from annotate.selectors import datasets_with_counts
 from annotate.services.imports import import_pairs
 from annotate.uploads import UploadRefused, open_upload
@@ -90,7 +90,7 @@ FILTERS = [
 ]
 
 
-class PairPagination(PageNumberPagination):
+class PairPagination(PageOrCursor):
     """A pair carries its responses and every critic's judgment: smaller pages by default."""
 
     page_size = 25

@@ -13,6 +13,18 @@ ANCHOR = re.compile(
     r"claim|date|name|number|unit|link|citation|translation|summary)\b",
     re.I,
 )
+# Naming what a response does (a content verb) or a concrete token (code, a symbol, a unit, a
+# proper noun inside the sentence) also points at a specific part of it.
+SPECIFIC = re.compile(
+    r"\b(?:says|states|claims|recommends|suggests|advises|tells|uses|gives|gets|computes|"
+    r"converts|returns|raises|throws|calls|deletes|ignores|omits|skips|misses|adds|includes|"
+    r"mentions|explains|names|lists|cites|quotes|translates|replaces|keeps|breaks|follows|"
+    r"violates|exceeds|contradicts|misspells|defines|confuses|sorts|mutates|crashes|fails|"
+    r"invents|answers|asks|addresses|covers|notes|applies|treats|assumes|swaps|moves|drops|"
+    r"attributes|catches|loads|writes|renders|shows|streams|hides|checks|reads|spells)\b"
+    r"|\w\(|\w\.\w|\w_\w|[€$£%°=×−+<>]|'[^']+'|[^\x00-\u024f]"
+    r"|(?<=[a-z,;:] )[A-Z][\w'-]+"
+)
 MULTI = re.compile(r";|[.!?]\s+[A-Z]|,\s*and\b|\bbut\b|\bas well as\b|\balso\b|\bwhile\b", re.I)
 
 VAGUE = "Vague: point at a specific part of a response (a line, step, quote or fact)."
@@ -27,7 +39,8 @@ def atom_hints(text: str) -> list[str]:
     hints = []
     if not RESPONSE.search(text):
         hints.append(NO_SIDE)
-    if len(text.split()) < 5 or not ANCHOR.search(RESPONSE.sub("", text)):
+    rest = RESPONSE.sub("", text)
+    if len(text.split()) < 5 or not (ANCHOR.search(rest) or SPECIFIC.search(rest)):
         hints.append(VAGUE)
     if MULTI.search(text):
         hints.append(MULTI_CLAIM)

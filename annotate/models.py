@@ -14,6 +14,12 @@ class Dataset(models.Model):
         through="DatasetMembership",
     )
     checklists_per_pair = models.PositiveSmallIntegerField(default=1)
+    blind_slots = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Independent slots: imported and other slots' atoms are not offered as "
+        "suggestions. Blank: on when the dataset is created with more than one slot per pair.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -21,6 +27,11 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.blind_slots is None:
+            self.blind_slots = self.checklists_per_pair > 1
+        super().save(*args, **kwargs)
 
 
 class DatasetMembership(models.Model):

@@ -224,6 +224,8 @@ def open_suggestions(checklist: Checklist) -> list:
     """Suggestions this checklist's editor has not decided yet and does not already contain."""
     decided = SuggestionDecision.objects.filter(suggestion=OuterRef("pk"), checklist=checklist)
     rows = AtomSuggestion.objects.filter(pair_id=checklist.pair_id).exclude(Exists(decided))
+    if checklist.pair.dataset.blind_slots:  # independent slots: no other checklist's atoms
+        rows = rows.exclude(source=AtomSuggestion.Source.IMPORT)
     present = {a.casefold() for a in checklist.atoms}
     rows = rows.order_by("source", "position", "id")
     return [s for s in rows if s.text.casefold() not in present]
@@ -311,7 +313,20 @@ def pair_agreement(checklists: list[list[str]]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
+def _interval(values: list[float]) -> dict:
+    """A normal-approximation 95% interval of the mean pair agreement, clipped to [0, 1]."""
+    n = len(values)
+    if n < 2:
+        return {"ci_low": None, "ci_high": None}
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
+    half = 1.96 * sd / n**0.5
+    return {"ci_low": max(0.0, mean - half), "ci_high": min(1.0, mean + half)}
+
+
+def human_agreement(
+    dataset: Dataset, *, with_pairs: bool = False, with_interval: bool = False
+) -> dict:
     """Human-vs-human rationale consistency: the ceiling that model scores are read against.
 
     Pairs count when they hold >= 2 submitted or approved human checklists (imported ones
@@ -341,6 +356,8 @@ def human_agreement(dataset: Dataset, *, with_pairs: bool = False) -> dict:
         "max_recall": max(values) if values else None,
         "matcher": "offline",
     }
+    if with_interval:
+        result.update(_interval(values))
     if with_pairs:
         result["per_pair"] = sorted(scored.items())
     return result

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from annotate import views
+from annotate import views, views_browse
 
 app_name = "annotate"
 urlpatterns = [
     path("", views.index, name="index"),
     path("next/", views.claim_next, name="next"),
+    path("browse/", views_browse.browse, name="browse"),
     path("pairs/<int:pair_id>/", views.pair_detail, name="pair"),
     path("pairs/<int:pair_id>/claim/", views.claim_pair, name="claim"),
     path("checklists/<int:checklist_id>/", views.checklist_detail, name="checklist"),

@@ -54,9 +54,11 @@ def _filters(request) -> dict:
 def index(request):
     f = _filters(request)
     user = request.user
+    mine = list(sel.my_checklists(user, **f)[: sel.QUEUE_LIMIT])
     context = {
         "datasets": sel.datasets_with_counts_cached(user),
-        "mine": sel.my_checklists(user, **f)[: sel.QUEUE_LIMIT],
+        "mine": mine,
+        "next_open": _next_open(user, mine, f),
         "next_pair": sel.claimable_pairs(
             user, dataset_id=f["dataset_id"], domain=f["domain"]
         ).first(),
@@ -67,6 +69,15 @@ def index(request):
         "status_choices": STATUS_CHOICES,
     }
     return _page(request, "annotate/index.html", "queue", context)
+
+
+def _next_open(user, mine: list, filters: dict):
+    """What N opens first: my open work (claim_next ignores the filters for it). Unfiltered,
+    `mine` is already in that order, so no extra query."""
+    if any(filters.values()):
+        return sel.next_open_checklist(user)
+    first = mine[0] if mine else None
+    return first if first and first.status in Checklist.OPEN_STATUSES else None
 
 
 def claim_next(request):

@@ -2,8 +2,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from annotate import api as annotate_api
+from annotate import api_checklist
+from config.api_token import TokenView
 from metajudge import api as audit_api
-from metajudge import api_reward
+from metajudge import api_critics, api_reward, api_runs
 
 
 def api(view):
@@ -12,6 +14,26 @@ def api(view):
 
 
 urlpatterns = [
+    path("", api(api_runs.ApiRoot), name="api-root"),
+    path("token/", api(TokenView), name="api-token"),
+    path("runs/", api(api_runs.RunList), name="api-runs"),
+    path("runs/<str:run_id>/", api(api_runs.RunDetail), name="api-run"),
+    path("critics/", api(api_critics.CriticList), name="api-critics"),
+    path(
+        "critics/<str:name>/judgments/",
+        api(api_critics.CriticJudgmentList),
+        name="api-critic-judgments",
+    ),
+    path(
+        "critics/<str:name>/judgments/export/",
+        api(api_critics.CriticJudgmentExport),
+        name="api-critic-judgments-export",
+    ),
+    path(
+        "pairs/<int:pair_id>/checklist/",
+        api(api_checklist.PairChecklistView),
+        name="api-pair-checklist",
+    ),
     path("datasets/", api(annotate_api.DatasetList), name="api-datasets"),
     path("datasets/<str:name>/", api(annotate_api.DatasetDetail), name="api-dataset"),
     path("datasets/<str:name>/export/", api(annotate_api.ExportView), name="api-export"),

@@ -14,19 +14,27 @@ def _keys(request) -> list[str]:
     return [f"login-fail:ip:{address}", f"login-fail:user:{username}"]
 
 
+def login_blocked(request) -> bool:
+    return any((cache.get(k) or 0) >= settings.LOGIN_MAX_FAILURES for k in _keys(request))
+
+
+def login_failed(request) -> None:
+    for key in _keys(request):
+        cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+
+
 class ThrottledLoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
-        if any((cache.get(k) or 0) >= settings.LOGIN_MAX_FAILURES for k in _keys(request)):
+        if login_blocked(request):
             form = self.get_form()
             form.add_error(None, "Too many failed attempts. Wait a few minutes and try again.")
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        for key in _keys(self.request):
-            cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+        login_failed(self.request)
         return super().form_invalid(form)

@@ -2,14 +2,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
 
 from annotate import views as annotate_views
 from config import health
+from config.api_docs import ApiDocsView
 from config.auth import ThrottledLoginView
 
 urlpatterns = [
     path("", annotate_views.home, name="home"),
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
+    ),
     path("healthz", login_not_required(health.healthz), name="healthz"),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     # Only the account views this app uses: no e-mail password reset (no mail is configured).
@@ -28,8 +34,12 @@ urlpatterns = [
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     path(
         "api/docs/",
-        login_not_required(SpectacularSwaggerView.as_view(url_name="schema")),
+        login_not_required(ApiDocsView.as_view(url_name="schema")),
         name="api-docs",
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from annotate.access import REVIEWER, get_dataset, has_role, visible_datasets
 from annotate.models import Dataset
-from metajudge.models import MatchResult, MatchRun
+from metajudge.models import GenrmRun, MatchResult, MatchRun
 
 
 def require_reviewer(user, dataset: Dataset | int | None = None) -> None:
@@ -50,3 +50,15 @@ def get_result(user, result_id: int) -> MatchResult:
         raise Http404("No such case.")
     require_reviewer(user, result.run.dataset_id)
     return result
+
+
+def get_genrm_run(user, run_id: int) -> GenrmRun:
+    run = (
+        GenrmRun.objects.select_related("critic", "dataset", "endpoint", "chained_run")
+        .filter(pk=run_id, dataset__in=visible_datasets(user))
+        .first()
+    )
+    if run is None:
+        raise Http404("No such run.")
+    require_reviewer(user, run.dataset_id)
+    return run

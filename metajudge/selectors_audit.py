@@ -249,7 +249,7 @@ def human_ceiling(dataset: Dataset) -> dict:
     now = time.time()
     if entry and (entry["stamp"] == stamp or now - entry["at"] < CEILING_MAX_AGE):
         return entry["value"]
-    value = human_agreement(dataset)
+    value = human_agreement(dataset, with_interval=True)
     cache.set(key, {"stamp": stamp, "value": value, "at": now}, timeout=24 * 3600)
     return value
 

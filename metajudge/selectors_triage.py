@@ -6,6 +6,7 @@ at most PAGE_SIZE + 1 rows whatever its depth, and never an OFFSET.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -215,6 +216,14 @@ def highlight(text: str, model: list[dict]) -> list[dict]:
     return segments
 
 
+JUDGE_LINE = re.compile(r"^\s*-?\s*R(\d+)\s*@\s*S\d+\s*:.*$", re.M)
+
+
+def judge_lines(raw_text: str) -> dict[int, str]:
+    """The judge's own answer line for each human atom (the last one, as the parser reads it)."""
+    return {int(m.group(1)): m.group(0).strip()[:300] for m in JUDGE_LINE.finditer(raw_text or "")}
+
+
 def case_detail(result: MatchResult) -> dict:
     checklist = (
         Checklist.objects.filter(pair_id=result.pair_id, slot=0).select_related("current").first()
@@ -226,6 +235,9 @@ def case_detail(result: MatchResult) -> dict:
     )
     model = list(result.judgment.atoms) if result.judgment_id else []
     aligned = alignment(human, model, result.lines or [])
+    said = judge_lines(result.raw_text)
+    for atom in aligned["human"]:
+        atom["judge_line"] = said.get(atom["i"], "")
     text = result.judgment.generated_text if result.judgment_id else ""
     verdict = getattr(result, "audit_verdict", None)
     return {
@@ -234,15 +246,4 @@ def case_detail(result: MatchResult) -> dict:
         "checklist": checklist,
         "verdict": verdict,
         "checklist_changed": bool(checklist and checklist.current_id != result.revision_id),
-    }
-
-
-def run_progress(run: MatchRun) -> dict:
-    open_ = run.state in (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
-    return {
-        "run": run,
-        "open": open_,
-        "percent": round(100 * run.progress),
-        "tokens": run.prompt_tokens + run.completion_tokens,
-        "can_resume": run.state in (MatchRun.State.ABORTED, MatchRun.State.FAILED),
     }

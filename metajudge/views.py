@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from annotate.access import REVIEWER
 from annotate.markdown import render_markdown
 from annotate.selectors import datasets_with_counts
-from metajudge.access import get_audit_dataset, get_result, get_run, require_reviewer
+from metajudge.access import get_audit_dataset, get_result, require_reviewer
 from metajudge.forms import VerdictForm
 from metajudge.selectors import preference
 from metajudge.selectors_audit import (
@@ -29,7 +29,6 @@ from metajudge.selectors_triage import (
     dataset_domains,
     neighbours,
     queue_page,
-    run_progress,
     spurious_queue,
 )
 from metajudge.services import runs as run_services
@@ -95,11 +94,16 @@ def _chart(dataset, context: dict) -> dict:
         for r in context["rows"]
     ]
     links = [[a["critic"], b["critic"]] for a, b in context["divergent"]]
+    ceiling = context["ceiling"]
     return {
         "points": points,
         "links": links,
-        "ceiling": context["ceiling"]["mean_recall"],
+        "ceiling": ceiling["mean_recall"],
+        "ceiling_n": ceiling["pairs"],
+        "ceiling_low": ceiling.get("ci_low"),
+        "ceiling_high": ceiling.get("ci_high"),
         "threshold": context["threshold"],
+        "judges": sorted({p["judge"] for p in points}),
     }
 
 
@@ -128,9 +132,11 @@ def triage(request, name: str):
 
 def case(request, pk: int):
     result = get_result(request.user, pk)
+    # The match summary polls itself while a re-run is pending.
+    polling = request.htmx and request.htmx.target == "match-status"
     return render(
         request,
-        "audit/case.html",
+        "audit/case.html#match_status" if polling else "audit/case.html",
         _case_context(
             request,
             result,
@@ -193,17 +199,3 @@ def case_rerun(request, pk: int):
 def _case_url(request, pk: int) -> str:
     query = _queue_query(request.GET)
     return reverse("audit:case", args=[pk]) + (f"?{query}" if query else "")
-
-
-def run_detail(request, pk: int):
-    run = get_run(request.user, pk)
-    return render(request, _partial(request, "audit/run.html", "progress"), run_progress(run))
-
-
-@require_POST
-def run_control(request, pk: int, action: str):
-    run = get_run(request.user, pk)
-    run = run_services.run_abort(run=run) if action == "abort" else run_services.run_resume(run=run)
-    if request.htmx:
-        return render(request, "audit/run.html#progress", run_progress(run))
-    return redirect("audit:run", pk=run.pk)

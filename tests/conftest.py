@@ -93,8 +93,8 @@ def fast_retries(settings):
 @pytest.fixture
 def demo(db):
     """The bundled demo dataset (32 pairs, critics careful-judge and surface-judge)."""
-    from annotate.management.commands.setup_demo import DEMO_FILE
     from annotate.services.imports import import_pairs
+    from metajudge.services.demo import DEMO_FILE
 
     with DEMO_FILE.open("rb") as stream:
         import_pairs(stream=stream, dataset_name="demo")

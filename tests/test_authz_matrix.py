@@ -31,6 +31,17 @@ MATRIX = {
     "triage": ("/audit/{dataset}/triage/?critic=careful-judge", (LOGIN, 403, 200, 404, 200)),
     "case": ("/audit/cases/{result}/", (LOGIN, 403, 200, 404, 200)),
     "run": ("/audit/runs/{run}/", (LOGIN, 403, 200, 404, 200)),
+    "runs_page": ("/audit/{dataset}/runs/", (LOGIN, 403, 200, 404, 200)),
+    "browse": ("/annotate/browse/", (LOGIN, 200, 200, 200, 200)),
+    "api_root": ("/api/v1/", (200, 200, 200, 200, 200)),
+    "api_runs": ("/api/v1/runs/?dataset={dataset}", (API_ANON, 403, 200, 404, 200)),
+    "api_run": ("/api/v1/runs/match-{run}/", (API_ANON, 403, 200, 404, 200)),
+    "api_critics": ("/api/v1/critics/", (API_ANON, 200, 200, 200, 200)),
+    "api_judgments": (
+        "/api/v1/critics/careful-judge/judgments/?dataset={dataset}",
+        (API_ANON, 200, 200, 404, 200),
+    ),
+    "api_checklist": ("/api/v1/pairs/{pair}/checklist/", (API_ANON, 200, 200, 404, 200)),
     "api_datasets": ("/api/v1/datasets/", (API_ANON, 200, 200, 200, 200)),
     "api_dataset": ("/api/v1/datasets/{dataset}/", (API_ANON, 200, 200, 404, 200)),
     "api_export": ("/api/v1/datasets/{dataset}/export/", (API_ANON, 200, 200, 404, 200)),
@@ -102,6 +113,7 @@ def test_lists_and_filters_leak_nothing_across_datasets(world, clients):
         ("post", "/audit/cases/{result}/verdict/"),
         ("post", "/audit/cases/{result}/rerun/"),
         ("post", "/audit/runs/{run}/abort/"),
+        ("post", "/audit/{dataset}/runs/start/"),
     ],
 )
 def test_state_changes_by_an_outsider_are_refused(method, template, world, clients):

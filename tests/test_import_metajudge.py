@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from annotate.management.commands.setup_demo import DEMO_FILE
 from metajudge.models import MatchResult
+from metajudge.services.demo import DEMO_FILE
 
 CRITIC = "careful-judge"
 

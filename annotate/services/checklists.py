@@ -69,25 +69,36 @@ def _editable(checklist: Checklist, user) -> None:
 
 @transaction.atomic
 def checklist_save(
-    *, checklist_id: int, user, atoms: list[str], version: int, source: str = "edit"
+    *,
+    checklist_id: int,
+    user,
+    atoms: list[str],
+    version: int,
+    source: str = "edit",
+    as_reviewer: bool = False,
 ) -> SaveResult:
-    """Save atoms as a new revision if `version` is still current, else raise ChecklistConflict."""
+    """Save atoms as a new revision if `version` is still current, else raise ChecklistConflict.
+
+    `as_reviewer`: a reviewer's fix of a checklist they do not hold (the API's reference
+    checklist); its status and claim stay as they are. The caller checks the role."""
     atoms = clean_atoms(atoms)
     # No select_related: after waiting for the lock, PostgreSQL re-reads only the locked row, so
     # the current revision is fetched by a later statement that sees the committed winner.
     checklist = Checklist.objects.select_for_update().get(pk=checklist_id)
-    _editable(checklist, user)
-    if checklist.atoms == atoms and source == "edit":
+    if not as_reviewer:
+        _editable(checklist, user)
+    if checklist.atoms == atoms and source in ("edit", "api"):
         return SaveResult(checklist, created=False)
     if checklist.version != version:
         raise ChecklistConflict(checklist, atoms)
     status = checklist.status if checklist.status == "sent_back" else Checklist.Status.IN_PROGRESS
+    status = checklist.status if as_reviewer else status
     # Compare-and-swap on the version: on SQLite select_for_update is a no-op, so the WHERE
     # clause is what stops two writers who both read the same version.
     updated = Checklist.objects.filter(pk=checklist.pk, version=version).update(
         version=F("version") + 1,
         status=status,
-        claim_expires_at=claim_deadline(),
+        claim_expires_at=checklist.claim_expires_at if as_reviewer else claim_deadline(),
         updated_at=timezone.now(),
     )
     if not updated:

@@ -31,8 +31,10 @@ def genrm_run_start(
     chain_endpoint: JudgeEndpoint | None = None,
     user=None,
     enqueue: bool = True,
+    only: str = "",
 ) -> GenrmRun:
-    """Start a critic's run, or re-open the same one: only new and failed pairs are redone."""
+    """Start a critic's run, or re-open the same one: only new and failed pairs are redone
+    (`only="failed"`: only the failed ones)."""
     if chain_matcher not in ("", MatchRun.Matcher.OFFLINE, MatchRun.Matcher.LLM):
         raise ValueError(f"chain_matcher must be offline or llm, not {chain_matcher!r}")
     if chain_matcher == MatchRun.Matcher.LLM and chain_endpoint is None:
@@ -49,6 +51,7 @@ def genrm_run_start(
         concurrency=concurrency,
         user=user,
         enqueue=enqueue,
+        only=only,
         extra={
             "atomize_think": atomize_think,
             "chain_matcher": chain_matcher,
@@ -66,6 +69,7 @@ def atomize_run_start(
     domain: str = "",
     user=None,
     enqueue: bool = True,
+    only: str = "",
 ) -> GenrmRun:
     """Propose human atoms from annotators' free-text reasons, as suggestions."""
     template = template or template_default("atomizer")
@@ -81,6 +85,7 @@ def atomize_run_start(
         concurrency=concurrency,
         user=user,
         enqueue=enqueue,
+        only=only,
         extra={},
     )
 
@@ -99,6 +104,7 @@ def _start(
     user,
     enqueue,
     extra,
+    only="",
 ) -> GenrmRun:
     with transaction.atomic():
         run, _ = GenrmRun.objects.select_for_update().get_or_create(
@@ -116,8 +122,9 @@ def _start(
             setattr(run, name, value)
         run.concurrency = concurrency or endpoint.max_concurrency
         run.state, run.finished_at, run.message = GenrmRun.State.QUEUED, None, ""
+        run.started_at = timezone.now()  # a re-queued run shows its new times, not the old
         run.save()
-        _prepare(run)
+        _prepare(run, only)
         refresh_counts(run)
         if enqueue:
             transaction.on_commit(lambda: enqueue_pending(run.pk))
@@ -133,12 +140,13 @@ def _pairs(run: GenrmRun):
     return pairs.values_list("pk", flat=True)
 
 
-def _prepare(run: GenrmRun) -> None:
-    GenrmItem.objects.bulk_create(
-        (GenrmItem(run=run, pair_id=pk) for pk in _pairs(run).iterator(chunk_size=5000)),
-        ignore_conflicts=True,
-        batch_size=2000,
-    )
+def _prepare(run: GenrmRun, only: str = "") -> None:
+    if only != "failed":
+        GenrmItem.objects.bulk_create(
+            (GenrmItem(run=run, pair_id=pk) for pk in _pairs(run).iterator(chunk_size=5000)),
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
     GenrmItem.objects.filter(run=run, status=S.ERROR).update(status=S.PENDING, claim_token=None)
 
 

@@ -14,6 +14,7 @@ from metajudge.services import lifecycle
 
 S = MatchResult.Status
 OPEN_STATES = (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
+ONLY = ("", "stale", "failed")
 
 
 def run_start(
@@ -27,10 +28,14 @@ def run_start(
     domain: str = "",
     user=None,
     enqueue: bool = True,
+    only: str = "",
     offline_matcher: str | None = None,
 ) -> MatchRun:
     """Start a run, or re-open the same run: only new, stale and failed samples are redone.
+    `only` narrows that to the stale ("stale") or the failed ("failed") samples, none new.
     An offline run is one per offline matcher (semantic or lexical; the default if None)."""
+    if only not in ONLY:
+        raise ValueError(f"only must be one of {ONLY}, not {only!r}")
     with transaction.atomic():
         run, _ = MatchRun.objects.select_for_update().get_or_create(
             dataset=dataset,
@@ -45,8 +50,9 @@ def run_start(
         run.concurrency = concurrency or (endpoint.max_concurrency if endpoint else 1)
         run.skip_unscorable = settings.METAJUDGE_SKIP_UNSCORABLE
         run.state, run.finished_at, run.message = MatchRun.State.QUEUED, None, ""
+        run.started_at = timezone.now()  # a re-queued run shows its new times, not the old
         run.save()
-        _prepare(run)
+        _prepare(run, only)
         refresh_counts(run)
         if enqueue:
             transaction.on_commit(lambda: enqueue_pending(run.pk))
@@ -80,16 +86,20 @@ def _eligible(run: MatchRun):
         yield pair_id, judgment_id, revision_by_pair[pair_id]
 
 
-def _prepare(run: MatchRun) -> None:
-    MatchResult.objects.bulk_create(
-        (
-            MatchResult(run=run, pair_id=p, judgment_id=j, revision_id=r)
-            for p, j, r in _eligible(run)
-        ),
-        ignore_conflicts=True,
-        batch_size=2000,
+def _prepare(run: MatchRun, only: str = "") -> None:
+    if not only:
+        MatchResult.objects.bulk_create(
+            (
+                MatchResult(run=run, pair_id=p, judgment_id=j, revision_id=r)
+                for p, j, r in _eligible(run)
+            ),
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+    redo = {"stale": Q(stale=True), "failed": Q(status=S.ERROR)}.get(
+        only, Q(stale=True) | Q(status=S.ERROR)
     )
-    MatchResult.objects.filter(run=run).filter(Q(stale=True) | Q(status=S.ERROR)).update(
+    MatchResult.objects.filter(run=run).filter(redo).update(
         status=S.PENDING, stale=False, claim_token=None
     )
 

@@ -12,6 +12,24 @@ def score_class(score) -> str:
     return _score_class(score)
 
 
+LEVELS = {
+    0.0: "not achieved",
+    0.25: "slightly involved",
+    0.5: "partially achieved",
+    0.75: "mostly achieved",
+    1.0: "fully achieved",
+}
+
+
+@register.filter
+def level_word(score) -> str:
+    """The words of the MetaJudge scale beside its number (the prompt's own wording)."""
+    if score is None:
+        return ""
+    nearest = min(LEVELS, key=lambda level: abs(level - float(score)))
+    return LEVELS[nearest]
+
+
 @register.filter
 def redact(text) -> str:
     """Any configured API key's value cut out of a text shown on a page (still auto-escaped)."""

@@ -19,12 +19,17 @@
     return "rgb(" + r + "," + g + "," + b + ")";
   }
 
+  // Padded beyond the data (and beyond [0, 1] when a point sits on the edge), so no point is
+  // clipped; ticks outside [0, 1] are not labelled.
   function bounds(values, extra) {
     var all = values.concat(extra.filter(function (v) { return typeof v === "number"; }));
     var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
-    lo = Math.max(0, Math.floor((lo - 0.05) * 10) / 10);
-    hi = Math.min(1, Math.ceil((hi + 0.05) * 10) / 10);
-    return { min: lo, max: Math.max(hi, lo + 0.1) };
+    lo = Math.min(Math.floor(lo * 10) / 10, lo - 0.05);
+    hi = Math.max(Math.ceil(hi * 10) / 10, hi + 0.05);
+    return {
+      min: Math.max(-0.05, lo), max: Math.min(1.05, Math.max(hi, lo + 0.1)),
+      ticks: { callback: function (v) { return (v < -1e-9 || v > 1 + 1e-9) ? "" : Number(v).toFixed(2); } }
+    };
   }
 
   // Critic names beside their points, drawn through Chart.js's plugin hooks.
@@ -38,6 +43,14 @@
       meta.data.forEach(function (el, i) {
         var p = chart.data.datasets[0].data[i];
         ctx.fillText(p.critic, el.x + 9, el.y - 7);
+      });
+      // The callout: name the similar-accuracy, different-reasons link beside its middle.
+      chart.data.datasets.forEach(function (set, k) {
+        if (!set.isLink) { return; }
+        var pts = chart.getDatasetMeta(k).data;
+        if (pts.length < 2) { return; }
+        ctx.fillStyle = "#7a4a00";
+        ctx.fillText("similar accuracy, different reasons", (pts[0].x + pts[1].x) / 2 + 8, (pts[0].y + pts[1].y) / 2);
       });
       ctx.restore();
     }
@@ -57,15 +70,28 @@
     data.links.forEach(function (link, k) {
       var a = byName[link[0]], b = byName[link[1]];
       sets.push({
-        type: "line", label: k === 0 ? "Similar accuracy, different reasons" : "",
+        type: "line", label: k === 0 ? "Similar accuracy, different reasons" : "", isLink: true,
         data: [{ x: a.x, y: a.y }, { x: b.x, y: b.y }], borderColor: "#f0b400",
         borderDash: [6, 4], borderWidth: 2, pointRadius: 0, fill: false
       });
     });
     if (typeof data.ceiling === "number") {
+      var n = data.ceiling_n, band = typeof data.ceiling_low === "number";
+      if (band) {
+        sets.push({
+          type: "line", label: "", data: [{ x: -0.05, y: data.ceiling_high }, { x: 1.05, y: data.ceiling_high }],
+          borderColor: "rgba(30,123,52,0)", pointRadius: 0, fill: false
+        });
+        sets.push({
+          type: "line", label: "", data: [{ x: -0.05, y: data.ceiling_low }, { x: 1.05, y: data.ceiling_low }],
+          borderColor: "rgba(30,123,52,0)", backgroundColor: "rgba(30,123,52,0.14)", pointRadius: 0, fill: "-1"
+        });
+      }
       sets.push({
-        type: "line", label: "Human ceiling (" + data.ceiling.toFixed(2) + ")",
-        data: [{ x: 0, y: data.ceiling }, { x: 1, y: data.ceiling }], borderColor: OK,
+        type: "line",
+        label: "Human ceiling " + data.ceiling.toFixed(2) + " (n = " + n + " pair" + (n === 1 ? "" : "s") +
+          (band ? ", 95% interval " + data.ceiling_low.toFixed(2) + "–" + data.ceiling_high.toFixed(2) : "") + ")",
+        data: [{ x: -0.05, y: data.ceiling }, { x: 1.05, y: data.ceiling }], borderColor: OK,
         borderDash: [3, 3], borderWidth: 1.5, pointRadius: 0, fill: false
       });
     }
@@ -80,6 +106,7 @@
       "outcome accuracy " + fmt(p.x) + " · consistency " + fmt(p.y),
       "S-Corr " + fmt(p.s_corr) + " · F-Score " + fmt(p.f_score),
       "AP " + fmt(p.ap) + " · F1 " + fmt(p.f1) + " · valid " + p.valid,
+      "scored by " + (p.judge || "?"),
       "click to triage"
     ];
   }
@@ -99,7 +126,7 @@
         animation: false, maintainAspectRatio: false, parsing: true,
         scales: {
           x: Object.assign({ type: "linear", title: { display: true, text: "Outcome accuracy" } }, bounds(xs, [])),
-          y: Object.assign({ type: "linear", title: { display: true, text: "Rationale consistency (mean recall)" } }, bounds(ys, [data.ceiling]))
+          y: Object.assign({ type: "linear", title: { display: true, text: "Rationale consistency (mean recall)" } }, bounds(ys, [data.ceiling, data.ceiling_low, data.ceiling_high]))
         },
         plugins: {
           legend: { labels: { filter: function (item) { return !!item.text; } } },
@@ -136,6 +163,20 @@
   document.addEventListener("input", function (evt) {
     if (evt.target && evt.target.id === "threshold") { syncThreshold(); }
   });
+  // Case view: hovering or focusing an atom highlights the atoms it is matched with.
+  function linkAtoms(evt, on) {
+    var atom = evt.target && evt.target.closest ? evt.target.closest("li.atom[data-links]") : null;
+    if (!atom) { return; }
+    atom.classList.toggle("linked", on);
+    atom.getAttribute("data-links").split(" ").forEach(function (id) {
+      var other = document.getElementById(id);
+      if (other) { other.classList.toggle("linked", on); }
+    });
+  }
+  document.addEventListener("mouseover", function (evt) { linkAtoms(evt, true); });
+  document.addEventListener("mouseout", function (evt) { linkAtoms(evt, false); });
+  document.addEventListener("focusin", function (evt) { linkAtoms(evt, true); });
+  document.addEventListener("focusout", function (evt) { linkAtoms(evt, false); });
   document.addEventListener("DOMContentLoaded", draw);
   document.addEventListener("htmx:afterSettle", function () {
     var canvas = document.getElementById("audit-scatter");

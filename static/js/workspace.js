@@ -36,13 +36,15 @@
   const RESPONSE = /\bresponse\s*(?:[12ab]|one|two)\b|\b(?:both|neither) responses?\b/i;
   const RESPONSE_G = /\bresponse\s*(?:[12ab]|one|two)\b|\b(?:both|neither) responses?\b/gi;
   const ANCHOR = /["“”‘`]|\d|\b(?:line|lines|paragraph|sentence|step|steps|section|heading|title|list|bullet|table|code|function|example|word|words|phrase|intro|introduction|conclusion|ending|opening|first|second|third|last|final|column|row|variable|loop|formula|answer|claim|date|name|number|unit|link|citation|translation|summary)\b/i;
+  const SPECIFIC = /\b(?:says|states|claims|recommends|suggests|advises|tells|uses|gives|gets|computes|converts|returns|raises|throws|calls|deletes|ignores|omits|skips|misses|adds|includes|mentions|explains|names|lists|cites|quotes|translates|replaces|keeps|breaks|follows|violates|exceeds|contradicts|misspells|defines|confuses|sorts|mutates|crashes|fails|invents|answers|asks|addresses|covers|notes|applies|treats|assumes|swaps|moves|drops|attributes|catches|loads|writes|renders|shows|streams|hides|checks|reads|spells)\b|\w\(|\w\.\w|\w_\w|[€$£%°=×−+<>]|'[^']+'|[^\x00-\u024f]|(?<=[a-z,;:] )[A-Z][\w'-]+/;
   const MULTI = /;|[.!?]\s+[A-Z]|,\s*and\b|\bbut\b|\bas well as\b|\balso\b|\bwhile\b/i;
   function hintsFor(text) {
     text = text.trim();
     if (!text) return [];
     const out = [];
     if (!RESPONSE.test(text)) out.push("Say which response this is about (Response 1 or Response 2).");
-    if (text.split(/\s+/).length < 5 || !ANCHOR.test(text.replace(RESPONSE_G, "")))
+    const rest = text.replace(RESPONSE_G, "");
+    if (text.split(/\s+/).length < 5 || !(ANCHOR.test(rest) || SPECIFIC.test(rest)))
       out.push("Vague: point at a specific part of a response (a line, step, quote or fact).");
     if (MULTI.test(text)) out.push("Looks like more than one claim: split it into separate atoms.");
     return out;
