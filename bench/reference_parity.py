@@ -28,6 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from common import start_judge  # noqa: E402
+
 DEMO = ROOT / "annotate" / "demo" / "demo_pairs.jsonl"
 CRITIC = "careful-judge"
 KEYS = ("valid_samples", "error_samples", "precision", "recall", "f1", "average_precision")
@@ -64,29 +67,7 @@ def free_port() -> int:
 def judge(latency: float):
     """A fresh loopback judge process (fresh attempt counters) for one pipeline."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.llm_server",
-            "--port",
-            str(port),
-            "--latency",
-            str(latency),
-            "--responder",
-            "metajudge-tricky",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    proc = start_judge(port, latency, "metajudge-tricky")
     try:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
