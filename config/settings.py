@@ -222,7 +222,7 @@ JUDGE_API_KEY_ENV_ALLOWED = tuple(
     if p.strip()
 )
 
-# MetaJudge reference settings (see metajudge/scoring.py).
+# MetaJudge reference settings (see metajudge/method/scoring.py).
 METAJUDGE_MAX_CHECKLIST_LEN = int(os.environ.get("METAJUDGE_MAX_CHECKLIST_LEN", "10"))
 METAJUDGE_PRECISION_CAP = int(os.environ.get("METAJUDGE_PRECISION_CAP", "5"))
 # Re-asks after an answer that breaks the format: the reference's --max-retries 5 asks at most

@@ -8,8 +8,8 @@ import threading
 
 from django.conf import settings
 
-from metajudge import scoring
 from metajudge.llm import EndpointConfig, JudgeClient
+from metajudge.method import scoring
 
 
 def endpoint_config(run) -> EndpointConfig:
