@@ -289,7 +289,7 @@ def _directed_recall(human: tuple[str, ...], other: tuple[str, ...]) -> float | 
     from django.conf import settings
 
     from metajudge.method.matchers import get_matcher
-    from metajudge.scoring import VALID, score_sample
+    from metajudge.method.scoring import VALID, score_sample
 
     text = get_matcher().match(list(human), list(other))
     score = score_sample(

@@ -139,7 +139,7 @@ def fake_result(
     run, judgment, preference: int, revision_id: int, quality: float, rng: random.Random
 ):
     """A scored sample: four human atoms, each matched at a level drawn by the critic's quality."""
-    from metajudge import scoring
+    from metajudge.method import scoring
     from metajudge.models import MatchResult
 
     scores = [rng.choices(LEVELS, weights=(1 - quality, 1, 1, 1, quality))[0] for _ in range(4)]

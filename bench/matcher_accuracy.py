@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metajudge.method.matchers import available_names, get_matcher  # noqa: E402
-from metajudge.scoring import SCORE_LEVELS, score_sample  # noqa: E402
+from metajudge.method.scoring import SCORE_LEVELS, score_sample  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SETS = (

@@ -199,7 +199,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # An endpoint's concurrency and rate limit hold across every worker process and host when they
-# live in Redis (metajudge/llm_limits.py): by default whenever the broker or the cache is Redis.
+# live in Redis (metajudge/llm/limits.py): by default whenever the broker or the cache is Redis.
 # "" (the embedded default: filesystem broker, one worker) keeps them in the process.
 LLM_LIMITS_URL = os.environ.get(
     "LLM_LIMITS_URL",
@@ -222,7 +222,7 @@ JUDGE_API_KEY_ENV_ALLOWED = tuple(
     if p.strip()
 )
 
-# MetaJudge reference settings (see metajudge/scoring.py).
+# MetaJudge reference settings (see metajudge/method/scoring.py).
 METAJUDGE_MAX_CHECKLIST_LEN = int(os.environ.get("METAJUDGE_MAX_CHECKLIST_LEN", "10"))
 METAJUDGE_PRECISION_CAP = int(os.environ.get("METAJUDGE_PRECISION_CAP", "5"))
 # Re-asks after an answer that breaks the format: the reference's --max-retries 5 asks at most
@@ -304,8 +304,8 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every configured key's value is cut out of every log line (metajudge/keys.py).
-    "filters": {"redact_keys": {"()": "metajudge.keys.RedactKeysFilter"}},
+    # Every configured key's value is cut out of every log line (metajudge/llm/keys.py).
+    "filters": {"redact_keys": {"()": "metajudge.llm.keys.RedactKeysFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_keys"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # One line per HTTP call would drown the worker's log (and cost time at 300 calls/s).

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from metajudge import keys
+from metajudge.llm import keys
 from metajudge.models import Critic, JudgeEndpoint, PromptTemplate
 from metajudge.services.endpoints import endpoint_validate_url
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from annotate.models import ChecklistRevision, Dataset, Pair
-from metajudge import keys
+from metajudge.llm import keys
 
 
 class Critic(models.Model):

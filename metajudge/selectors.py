@@ -19,7 +19,7 @@ from django.db.models import (
 )
 
 from annotate.models import Dataset
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.models import MatchResult, MatchRun
 
 S = MatchResult.Status

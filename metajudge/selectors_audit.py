@@ -17,7 +17,7 @@ from django.db.models.functions import Lower, Trim
 
 from annotate.models import Checklist, Dataset
 from annotate.selectors import human_agreement
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors import _aggregates, _figures, preferred_runs, run_figures
 from metajudge.selectors_agreement import matcher_agreement

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotate.models import Checklist, Dataset, Pair
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors_audit import parse_threshold
 

@@ -23,6 +23,8 @@ export REQUIRE_SERVICES=1  # a missing PostgreSQL, Redis or Chromium fails the r
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 PG_URL=${TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/rationale_audit}
 
+echo "== Import contracts (.importlinter) =="
+.venv/bin/lint-imports
 echo "== SQLite =="
 TEST_DATABASE_URL="" .venv/bin/python -m pytest -q -m "not browser" "$@"
 echo "== PostgreSQL =="

@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 
-from metajudge.llm import EndpointConfig, JudgeClient
+from metajudge.llm.client import EndpointConfig, JudgeClient
 
 
 async def main(args: argparse.Namespace) -> dict:

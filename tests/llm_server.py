@@ -164,7 +164,7 @@ def _numbered(pattern: re.Pattern[str], text: str) -> list[tuple[int, str]]:
 @functools.cache
 def _load_matcher() -> Matcher | None:
     try:
-        from metajudge.offline_matcher import match_atoms
+        from metajudge.method.lexical import match_atoms
     except Exception:  # missing module, or it needs Django configured
         return None
     return match_atoms

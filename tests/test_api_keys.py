@@ -13,11 +13,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotate.access import REVIEWER
-from metajudge import keys
-from metajudge.llm import EndpointConfig, JudgeClient
+from metajudge.llm import keys
+from metajudge.llm.client import EndpointConfig, JudgeClient
+from metajudge.llm.config import endpoint_config
 from metajudge.models import JudgeEndpoint, MatchResult
 from metajudge.services.endpoints import endpoint_save
-from metajudge.services.llm_batch import endpoint_config
 from tests.factories import join
 
 SECRET = "s3cr3t-judge-value-0042"

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotate.models import AtomSuggestion, ChecklistRevision
-from metajudge import genrm_parsing
+from metajudge.method import genrm_parsing
 from metajudge.models import GenrmItem, GenrmRun
 from tests.llm_server import atomizer_responder, last_user_text
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from django.core.exceptions import ValidationError
 
-from metajudge import egress
-from metajudge.llm import EndpointConfig, JudgeClient
+from metajudge.llm import egress
+from metajudge.llm.client import EndpointConfig, JudgeClient
 from metajudge.services.endpoints import endpoint_validate_url
 
 METADATA = "169.254.169.254"

@@ -82,7 +82,7 @@ def test_api_key_never_in_error_text(monkeypatch, demo, llm_server):
             sync=True,
             stdout=io.StringIO(),
         )
-    from metajudge.llm import _safe
+    from metajudge.llm.client import _safe
 
     assert _safe(f"401: bad key {secret} given") == "401: bad key *** given"  # if echoed
     assert not MatchResult.objects.filter(error__contains=secret).exists()

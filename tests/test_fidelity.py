@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
 from metajudge.services import matching, runs
 from metajudge.services.setup import endpoint_for, template_default
@@ -168,7 +168,7 @@ def offline_chunk(demo):
 
 
 def offline_answer(sample):
-    from metajudge import offline_matcher
+    from metajudge.method import lexical as offline_matcher
 
     return matching.Answer(offline_matcher.match_answer(sample.human, sample.model))
 

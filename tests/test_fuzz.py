@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from annotate.records import RecordError, normalize, parse_label, parse_preference
 from annotate.services.imports import import_pairs
-from metajudge import scoring
+from metajudge.method import scoring
 
 KEYS = [
     "id",

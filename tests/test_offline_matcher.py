@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metajudge.offline_matcher import (
+from metajudge.method.lexical import (
     analyse,
     match_answer,
     match_atoms,
@@ -18,7 +18,7 @@ from metajudge.offline_matcher import (
     similarity,
     to_level,
 )
-from metajudge.scoring import SCORE_LEVELS, grammar_problem, parse_answer, score_sample
+from metajudge.method.scoring import SCORE_LEVELS, grammar_problem, parse_answer, score_sample
 
 PAIRS_FILE = Path(__file__).parent / "data" / "atom_pairs.jsonl"
 # Written before the matcher was reworked and never tuned on: the honest accuracy figure.

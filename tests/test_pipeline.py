@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotate.models import Checklist, ChecklistRevision
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.models import CachedAnswer, Critic, MatchResult, MatchRun
 from metajudge.selectors import critic_figures
 from metajudge.services import matching, runs
@@ -237,7 +237,7 @@ def test_skipped_when_model_checklist_empty_or_too_long(demo, settings):
 
 @pytest.mark.django_db
 def test_prompt_delimits_data_and_defuses_fences(demo, llm_server):
-    from metajudge.prompts import render_metajudge
+    from metajudge.method.prompts import render_metajudge
 
     text = render_metajudge(
         template_default("metajudge").text,

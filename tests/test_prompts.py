@@ -2,7 +2,7 @@
 
 import pytest
 
-from metajudge.prompts import (
+from metajudge.method.prompts import (
     METAJUDGE_V1,
     VERDICT_V1,
     render_atomizer,

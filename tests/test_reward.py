@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from annotate.access import ANNOTATOR, REVIEWER
 from annotate.models import Checklist
 from annotate.services.accounts import roles_ensure, user_ensure
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, Judgment, MatchResult
 from metajudge.services.matching import cache_key

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metajudge.scoring import (
+from metajudge.method.scoring import (
     ERROR,
     SKIPPED,
     VALID,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from metajudge.llm_limits import SharedLimits
+from metajudge.llm.limits import SharedLimits
 from tests.services import reachable, require
 
 ROOT = Path(__file__).resolve().parents[1]

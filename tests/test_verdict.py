@@ -64,7 +64,7 @@ def verdict_responder(request):
     ],
 )
 def test_only_exactly_correct_counts(text, counts):
-    from metajudge.scoring import verdict_is_correct
+    from metajudge.method.scoring import verdict_is_correct
 
     assert verdict_is_correct(parse_verdict(text)) is counts
 

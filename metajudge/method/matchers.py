@@ -1,7 +1,7 @@
 """Offline matchers behind one interface: human atoms and model atoms in, an answer in the judge's
 own grammar out, so the same parser and metric rules score them as they score an LLM judge.
 
-- ``lexical``: gated token alignment (metajudge/offline_matcher.py); no model, always there.
+- ``lexical``: gated token alignment (metajudge/method/lexical.py); no model, always there.
 - ``semantic``: sentence embeddings (metajudge/method/semantic.py) under the same side, polarity
   and vague gates; the default wherever its weights are installed.
 
@@ -15,10 +15,9 @@ import os
 from collections.abc import Sequence
 from typing import Protocol
 
-from metajudge import offline_matcher
-from metajudge.method import encoder
+from metajudge.method import encoder, lexical
+from metajudge.method.scoring import Line, render_answer
 from metajudge.method.semantic import SemanticMatcher
-from metajudge.scoring import Line, render_answer
 
 ENV = "METAJUDGE_OFFLINE_MATCHER"
 
@@ -45,7 +44,7 @@ class LexicalMatcher:
         return None
 
     def match_lines(self, human: Sequence[str], model: Sequence[str]) -> list[Line]:
-        return offline_matcher.match_atoms(human, model)
+        return lexical.match_atoms(human, model)
 
     def match(self, human: Sequence[str], model: Sequence[str]) -> str:
         return render_answer(self.match_lines(human, model))

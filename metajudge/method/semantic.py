@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from metajudge import offline_matcher
-from metajudge.scoring import Line, render_answer
+from metajudge.method import lexical
+from metajudge.method.scoring import Line, render_answer
 
 VERSION = 1
 # (lower bound on the gated cosine, judge score). Tuned on tests/data/atom_pairs.jsonl only
@@ -54,7 +54,7 @@ class SemanticMatcher:
     def similarity_matrix(self, human: Sequence[str], model: Sequence[str]) -> np.ndarray:
         vectors = self.encoder.encode([masked(t) for t in [*human, *model]])
         cosine = vectors[: len(human)] @ vectors[len(human) :].T
-        gate = offline_matcher.gate
+        gate = lexical.gate
         gates = np.array([[gate(h, m) for m in model] for h in human], dtype=np.float32)
         return np.clip(cosine, 0.0, 1.0) * gates
 

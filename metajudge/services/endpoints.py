@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-import httpx
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from metajudge import egress
+from metajudge.llm import egress
 from metajudge.models import JudgeEndpoint
 
 
 def endpoint_validate_url(url: str) -> None:
     """Refuse link-local and cloud-metadata targets (SSRF), with the same policy that every
-    connection meets (metajudge/egress.py). Loopback stays allowed for local servers such as
+    connection meets (metajudge/llm/egress.py). Loopback stays allowed for local servers such as
     vLLM or Ollama on the same machine."""
     parsed = urlparse(url)
     try:
@@ -26,7 +25,7 @@ def endpoint_validate_url(url: str) -> None:
         egress.check_host(parsed.hostname, port)
     except egress.EgressRefused as exc:
         raise ValidationError(f"base URL {exc}") from exc
-    except httpx.ConnectError:
+    except egress.ConnectError:
         pass  # unresolvable now: the call will fail later with a clear error
 
 

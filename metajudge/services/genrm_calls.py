@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from metajudge import genrm_parsing as gp
-from metajudge.llm import CallResult, JudgeClient
-from metajudge.prompts import render_atomizer
-from metajudge.services.llm_batch import endpoint_config
+from metajudge.llm.client import CallResult, JudgeClient
+from metajudge.llm.config import endpoint_config
+from metajudge.method import genrm_parsing as gp
+from metajudge.method.prompts import render_atomizer
 
 
 @dataclass

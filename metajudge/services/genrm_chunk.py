@@ -7,8 +7,8 @@ runs twice (a redelivered task) changes nothing it has not redone."""
 from __future__ import annotations
 
 from annotate.models import Pair
+from metajudge.method.prompts import render_genrm
 from metajudge.models import GenrmItem, GenrmRun
-from metajudge.prompts import render_genrm
 from metajudge.services import lifecycle
 from metajudge.services.genrm import genrm_run_finalize
 from metajudge.services.genrm_calls import Job, answer_all

@@ -12,7 +12,7 @@ from annotate.models import Checklist, Dataset, Pair
 from annotate.records import RecordError, content_key, parse_label
 from annotate.services.bulk_pairs import analyze_tables
 from annotate.services.imports import ImportReport, iter_lines
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
 from metajudge.services.runs import run_finalize
 

@@ -15,10 +15,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotate.models import Checklist
-from metajudge import scoring
+from metajudge.method import scoring
 from metajudge.method.matchers import matcher_for_run
+from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
-from metajudge.prompts import render_metajudge
 from metajudge.services import lifecycle, staleness
 from metajudge.services.runs import run_finalize
 

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from annotate.access import REVIEWER, datasets_with_role, has_role
 from annotate.models import Pair
-from metajudge import genrm_parsing, scoring
+from metajudge.method import genrm_parsing, scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, JudgeEndpoint, MatchRun
 from metajudge.selectors_reward import reward_pairs

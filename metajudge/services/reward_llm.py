@@ -11,11 +11,11 @@ from dataclasses import replace
 from django.conf import settings
 from django.core.cache import cache
 
-from metajudge import scoring
-from metajudge.llm import JudgeClient
+from metajudge.llm.client import JudgeClient
+from metajudge.llm.config import endpoint_config
+from metajudge.method import scoring
+from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer
-from metajudge.prompts import render_metajudge
-from metajudge.services.llm_batch import endpoint_config
 from metajudge.services.matching import cache_key
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from metajudge.method.prompts import DEFAULTS
 from metajudge.models import JudgeEndpoint, PromptTemplate
-from metajudge.prompts import DEFAULTS
 
 
 def template_default(kind: str) -> PromptTemplate:

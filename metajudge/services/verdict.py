@@ -7,9 +7,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from metajudge import scoring
+from metajudge.method import scoring
+from metajudge.method.prompts import render_verdict
 from metajudge.models import MatchResult, MatchRun
-from metajudge.prompts import render_verdict
 from metajudge.services import lifecycle
 
 S = MatchResult.Status

@@ -1,6 +1,6 @@
 from django import template
 
-from metajudge.keys import redact as _redact
+from metajudge.llm.keys import redact as _redact
 from metajudge.selectors_triage import score_class as _score_class
 
 register = template.Library()

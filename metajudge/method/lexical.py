@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from metajudge.scoring import render_answer
+from metajudge.method.scoring import render_answer
 
 # --- lexicon ----------------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import openai
 from openai.types.chat import ChatCompletion
 
-from metajudge import egress, keys
-from metajudge.llm_limits import SharedLimits
+from metajudge.llm import egress, keys
+from metajudge.llm.limits import SharedLimits
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 

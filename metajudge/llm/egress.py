@@ -29,6 +29,10 @@ _BLOCKED_NETWORKS = tuple(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+# What an unresolvable host raises, for callers outside this package (they import no httpx).
+ConnectError = httpx.ConnectError
+
+
 class EgressRefused(httpx.ConnectError):
     """The target is not an allowed judge endpoint. Never worth retrying."""
 
