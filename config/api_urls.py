@@ -39,6 +39,7 @@ urlpatterns = [
     path("datasets/<str:name>/export/", api(annotate_api.ExportView), name="api-export"),
     path("datasets/<str:name>/import/", api(annotate_api.ImportView), name="api-import"),
     path("pairs/", api(annotate_api.PairList), name="api-pairs"),
+    path("pairs/<int:pair_id>/", api(annotate_api.PairDetail), name="api-pair"),
     path("reward", api(api_reward.RewardView), name="api-reward"),
     path("datasets/<str:name>/figures/", api(audit_api.FiguresView), name="api-figures"),
     path("datasets/<str:name>/audit/", api(audit_api.AuditResultList), name="api-audit"),

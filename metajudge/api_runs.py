@@ -49,6 +49,7 @@ class ApiRoot(APIView):
                 "audit": url("api-audit", "{name}"),
                 "audit_export": url("api-audit-export", "{name}"),
                 "pairs": url("api-pairs"),
+                "pair": url("api-pair", 0).replace("/0/", "/{pair_id}/"),
                 "pair_checklist": url("api-pair-checklist", 0).replace("/0/", "/{pair_id}/"),
                 "critics": url("api-critics"),
                 "critic_judgments": url("api-critic-judgments", "{name}"),
