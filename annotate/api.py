@@ -1,14 +1,11 @@
 """REST API for datasets, pairs and exports. Same selectors as the HTML views."""
 
-from django.db import DatabaseError
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import MultiPartParser
-from rest_framework.response import Response
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
@@ -17,8 +14,6 @@ from annotate.exports import iter_csv, iter_rationalerm
 from annotate.models import Checklist, Dataset, Pair
 from annotate.pagination import PageOrCursor
 from annotate.selectors import datasets_with_counts
-from annotate.services.imports import import_pairs
-from annotate.uploads import UploadRefused, open_upload
 from metajudge.models import Judgment
 
 
@@ -219,45 +214,3 @@ class ExportView(APIView):
         ext = "csv" if fmt == "csv" else "jsonl"
         response["Content-Disposition"] = f'attachment; filename="{dataset.name}.{ext}"'
         return response
-
-
-class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=".jsonl, .ndjson or .jsonl.gz")
-    strict = serializers.BooleanField(default=False)
-
-
-class ImportView(APIView):
-    """Superusers upload JSONL into a dataset (created if new). Same service as import_pairs."""
-
-    parser_classes = [MultiPartParser]
-
-    @extend_schema(
-        request={"multipart/form-data": ImportSerializer}, responses={200: OpenApiTypes.OBJECT}
-    )
-    def post(self, request, name: str):
-        if not request.user.is_superuser:
-            raise PermissionDenied("Only superusers import data.")
-        form = ImportSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        upload = form.validated_data["file"]
-        try:
-            stream = open_upload(upload.name, upload.file, upload.size)
-            report = import_pairs(
-                stream=stream, dataset_name=name, strict=form.validated_data["strict"]
-            )
-        except UploadRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        except (EOFError, OSError) as exc:  # a gzip stream that is cut or corrupt
-            return Response(
-                {"detail": f"unreadable upload: {exc}"}, status=status.HTTP_400_BAD_REQUEST
-            )
-        except DatabaseError:
-            return Response({"detail": "database unavailable; nothing was written"}, status=503)
-        body = {
-            "created": report.created,
-            "duplicates": report.duplicates,
-            "rejected": [{"line": n, "reason": r} for n, r in report.rejected],
-            "rejected_count": report.rejected_count,
-            "written": report.written,
-        }
-        return Response(body, status=200 if report.written else 422)

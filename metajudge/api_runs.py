@@ -44,6 +44,7 @@ class ApiRoot(APIView):
                 "datasets": url("api-datasets"),
                 "dataset": url("api-dataset", "{name}"),
                 "import": url("api-import", "{name}"),
+                "import_job": url("api-import-job", 0).replace("/0/", "/{id}/"),
                 "export": url("api-export", "{name}"),
                 "figures": url("api-figures", "{name}"),
                 "audit": url("api-audit", "{name}"),

@@ -1,0 +1,11 @@
+"""Thin Celery tasks of the annotate app: ids in, the service does the work."""
+
+from celery import shared_task
+
+from annotate.services import import_jobs
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_import(job_id: int) -> None:
+    """Safe to run twice: the job is claimed on its row, a finished one is left alone."""
+    import_jobs.import_job_run(job_id=job_id)
