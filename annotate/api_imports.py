@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import get_import_job
+from annotate.dispatch import import_enqueue
 from annotate.models import ImportJob
 from annotate.services.import_jobs import import_job_create
-from annotate.tasks import run_import
 from annotate.uploads import UploadRefused
 
 FAILED_STATUS = {"refused": 400, "unreadable": 400, "database": 503}
@@ -88,7 +88,7 @@ class ImportView(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         # The job row is committed (no request-wide transaction), so a worker finds it. An
         # eager or very fast worker may have finished it already: then its report is answered.
-        run_import.delay(job.pk)
+        import_enqueue(job.pk)
         job.refresh_from_db()
         body = job_body(request, job)
         return Response(body, status=job_status(job), headers={"Location": body["links"]["self"]})

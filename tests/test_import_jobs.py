@@ -4,7 +4,6 @@ superusers only, all-or-nothing (a failed import writes nothing), safe to run tw
 import gzip
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -27,7 +26,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 def queued(monkeypatch):
     """No worker yet: the upload only enqueues; the test runs the task itself."""
     sent = []
-    monkeypatch.setattr(api_imports, "run_import", SimpleNamespace(delay=sent.append))
+    monkeypatch.setattr(api_imports, "import_enqueue", sent.append)
     return sent
 
 
