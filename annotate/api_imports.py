@@ -4,6 +4,7 @@ a worker runs the import. `GET /api/v1/imports/<id>/` reports its progress and i
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from kombu.exceptions import OperationalError
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
@@ -13,10 +14,10 @@ from rest_framework.views import APIView
 from annotate.access import get_import_job
 from annotate.dispatch import import_enqueue
 from annotate.models import ImportJob
-from annotate.services.import_jobs import import_job_create
+from annotate.services.import_jobs import import_job_create, import_job_unqueued
 from annotate.uploads import UploadRefused
 
-FAILED_STATUS = {"refused": 400, "unreadable": 400, "database": 503}
+FAILED_STATUS = {"refused": 400, "unreadable": 400, "database": 503, "queue": 503}
 
 
 class ImportSerializer(serializers.Serializer):
@@ -88,7 +89,10 @@ class ImportView(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         # The job row is committed (no request-wide transaction), so a worker finds it. An
         # eager or very fast worker may have finished it already: then its report is answered.
-        import_enqueue(job.pk)
+        try:
+            import_enqueue(job.pk)
+        except OperationalError:
+            import_job_unqueued(job_id=job.pk)
         job.refresh_from_db()
         body = job_body(request, job)
         return Response(body, status=job_status(job), headers={"Location": body["links"]["self"]})

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.cache import cache
+from kombu.exceptions import OperationalError
 
 from annotate.models import Dataset, DatasetAgreement
 from annotate.selectors import agreement_summary
 from annotate.services.agreement import agreement_state
 from annotate.tasks import compute_agreement, run_import
 
+logger = logging.getLogger(__name__)
 ASK_AGAIN = 300  # seconds: a compute asked for a fingerprint is not asked again sooner
 
 
@@ -17,7 +21,10 @@ def import_enqueue(job_id: int) -> None:
 
 
 def on_checklists_changed(sender, *, dataset_id: int, **kwargs) -> None:
-    compute_agreement.delay(dataset_id)
+    try:
+        compute_agreement.delay(dataset_id)
+    except OperationalError:  # the broker is down: the import stands; a page view asks again
+        logger.warning("could not queue the agreement of dataset %s", dataset_id)
 
 
 def agreement_for(dataset: Dataset) -> dict:

@@ -3,17 +3,19 @@ superusers only, all-or-nothing (a failed import writes nothing), safe to run tw
 
 import gzip
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.test import Client
+from kombu.exceptions import OperationalError
 
 from annotate import api_imports, tasks
 from annotate.models import Dataset, ImportJob, Pair
-from annotate.services import bulk_pairs
+from annotate.services import bulk_pairs, import_jobs
 
 GOOD = "\n".join(
     json.dumps({"id": f"j{i}", "response1": "a", "response2": "b", "overall_preference": 2})
@@ -111,3 +113,53 @@ def test_progress_page_polls_until_done(as_superuser, queued):
     fragment = as_superuser.get(body["links"]["page"], **HX).content.decode()
     assert 'id="progress"' in fragment and "<h1>" not in fragment
     assert "hx-trigger" not in fragment and "not valid JSON" in fragment
+
+
+def test_a_broker_that_is_down_fails_the_job_at_once(as_superuser, monkeypatch):
+    def down(job_id):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(api_imports, "import_enqueue", down)
+    response = upload(as_superuser)
+    job = ImportJob.objects.get(pk=response.json()["id"])
+    assert response.status_code == 503 and "queue is unavailable" in response.json()["detail"]
+    assert job.state == "failed" and not (Path(settings.VAR_DIR) / job.path).exists()
+    assert not Pair.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_while_the_import_runs(superuser, monkeypatch):
+    """On PostgreSQL the counts reach the row from a connection of their own, committed while
+    the import's transaction is still open."""
+    if connection.vendor != "postgresql":
+        pytest.skip("progress rows are written on PostgreSQL only")
+    seen = []
+    write = import_jobs._Progress.__call__
+
+    def look(self, lines, bytes_read):
+        write(self, lines, bytes_read)
+        self.pool.submit(lambda: None).result()  # one thread: the write is done
+        with ThreadPoolExecutor(1) as other:  # a third connection: what a page would read
+            seen.append(other.submit(_lines_seen, self.job_id).result())
+
+    monkeypatch.setattr(import_jobs._Progress, "__call__", look)
+    lines = b"\n".join(
+        json.dumps(
+            {"id": f"p{i}", "response1": "a", "response2": "b", "overall_preference": 1}
+        ).encode()
+        for i in range(2500)
+    )
+    file = SimpleUploadedFile("big.jsonl", lines)
+    job = import_jobs.import_job_create(
+        owner=superuser, dataset_name="progress", upload=file, strict=False
+    )
+    import_jobs.import_job_run(job_id=job.pk)
+    assert seen == [1000, 2000]
+    assert ImportJob.objects.get(pk=job.pk).created == 2500
+
+
+def _lines_seen(job_id):
+    try:
+        return ImportJob.objects.get(pk=job_id).lines
+    finally:
+        connection.close()

@@ -76,6 +76,14 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     return ImportJob.objects.get(pk=job.pk)
 
 
+def import_job_unqueued(*, job_id: int) -> None:
+    """The broker refused the task: the job fails at once (its file is removed), nothing written."""
+    job = ImportJob.objects.get(pk=job_id)
+    fields = _failure("queue", "the task queue is unavailable; nothing was written")
+    ImportJob.objects.filter(pk=job_id).update(finished_at=timezone.now(), **fields)
+    (Path(settings.VAR_DIR) / job.path).unlink(missing_ok=True)
+
+
 def _claim(job_id: int) -> bool:
     now = timezone.now()
     open_ = Q(state=ImportJob.State.QUEUED) | Q(
