@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +25,30 @@ def fresh_database(kind: str, name: str = "") -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def start_judge(port: int, latency: float, responder: str) -> subprocess.Popen:
+    """The loopback OpenAI-compatible judge (tests/llm_server.py) in a process of its own;
+    returns once it listens (it prints its base URL then)."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.llm_server",
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+            "--responder",
+            responder,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    proc.stdout.readline()
+    return proc
 
 
 def setup_django(database_url: str) -> None:

@@ -21,30 +21,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, fresh_database, peak_rss_mb, setup_django  # noqa: E402
+from common import fresh_database, peak_rss_mb, setup_django, start_judge  # noqa: E402
 from import_export import synthetic_record  # noqa: E402
 
 
 def start_server(port: int, latency: float) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.llm_server",
-            "--port",
-            str(port),
-            "--latency",
-            str(latency),
-            "--responder",
-            "metajudge-fast",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    proc.stdout.readline()  # prints its base_url once it listens
-    return proc
+    return start_judge(port, latency, "metajudge-fast")
 
 
 def load(samples: int) -> None:

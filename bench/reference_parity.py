@@ -28,6 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from common import start_judge  # noqa: E402
+
 DEMO = ROOT / "annotate" / "demo" / "demo_pairs.jsonl"
 CRITIC = "careful-judge"
 KEYS = ("valid_samples", "error_samples", "precision", "recall", "f1", "average_precision")
@@ -61,32 +64,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def judge(latency: float):
+def judge(latency: float, responder: str = "metajudge-tricky"):
     """A fresh loopback judge process (fresh attempt counters) for one pipeline."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.llm_server",
-            "--port",
-            str(port),
-            "--latency",
-            str(latency),
-            "--responder",
-            "metajudge-tricky",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    proc = start_judge(port, latency, responder)
     try:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
@@ -197,14 +178,19 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--reference", type=Path, default=ROOT.parent / "shared" / "reference")
+    parser.add_argument(
+        "--responder",
+        default="metajudge-tricky",
+        help="metajudge-fast: a well-formed judge at almost no CPU, for a pure speed comparison",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="parity-") as tmp:
         work = Path(tmp)
         data = work / "in.jsonl"
         write_input(data, args.samples)
-        with judge(args.latency) as url:
+        with judge(args.latency, args.responder) as url:
             ref = run_reference(args.reference, data, work, url, args.concurrency)
-        with judge(args.latency) as url:
+        with judge(args.latency, args.responder) as url:
             app = run_app(data, work, url, args.concurrency)
     print(
         f"{args.samples} samples, concurrency {args.concurrency}, judge latency "

@@ -18,27 +18,14 @@ from metajudge.models import Critic, Judgment, MatchResult, MatchRun
 from metajudge.services import matching, runs
 from metajudge.services.setup import endpoint_for, template_default
 from tests.llm_server import TrickyMetaJudge, atoms_key, last_user_text
+from tests.test_pipeline import drain, start_llm
 from tests.test_scoring import reference_score
 
 S = MatchResult.Status
 
 
-def start(demo, server, concurrency=8):
-    endpoint = endpoint_for(model="judge-x", base_url=server.base_url, concurrency=concurrency)
-    return runs.run_start(
-        dataset=demo,
-        critic=Critic.objects.get(name="careful-judge"),
-        matcher="llm",
-        endpoint=endpoint,
-        template=template_default("metajudge"),
-        enqueue=False,
-    )
-
-
-def drain(run):
-    for chunk in runs.pending_chunks(run):
-        matching.process_chunk(run_id=run.pk, pair_ids=chunk)
-    return runs.run_finalize(run_id=run.pk)
+def start(demo, server):
+    return start_llm(demo, "careful-judge", server)
 
 
 def report(critic="careful-judge"):
@@ -168,6 +155,18 @@ def test_unscorable_samples_are_asked_unless_the_setting_skips_them(
 # --- results are never silently wrong or lost ---------------------------------------------------
 
 
+def offline_chunk(demo):
+    """An offline run of the careful critic, not yet started, and its one chunk."""
+    run = runs.run_start(
+        dataset=demo,
+        critic=Critic.objects.get(name="careful-judge"),
+        matcher="offline",
+        enqueue=False,
+    )
+    [chunk] = runs.pending_chunks(run)
+    return run, chunk
+
+
 def offline_answer(sample):
     from metajudge import offline_matcher
 
@@ -179,13 +178,7 @@ def test_an_edit_while_the_sample_is_in_flight_leaves_it_stale(demo):
     from annotate.models import Checklist, ChecklistRevision
     from metajudge.services.staleness import mark_pair_stale
 
-    run = runs.run_start(
-        dataset=demo,
-        critic=Critic.objects.get(name="careful-judge"),
-        matcher="offline",
-        enqueue=False,
-    )
-    [chunk] = runs.pending_chunks(run)
+    run, chunk = offline_chunk(demo)
     samples = matching._samples(run, matching.claim(run, chunk))  # the calls start
     checklist = Checklist.objects.get(pair_id=samples[0].result.pair_id, slot=0)
     revision = ChecklistRevision.objects.create(
@@ -202,13 +195,7 @@ def test_an_edit_while_the_sample_is_in_flight_leaves_it_stale(demo):
 @pytest.mark.django_db
 def test_only_the_current_claim_holder_writes_and_counters_are_recounted(demo, settings):
     settings.METAJUDGE_CLAIM_LEASE = 60
-    run = runs.run_start(
-        dataset=demo,
-        critic=Critic.objects.get(name="careful-judge"),
-        matcher="offline",
-        enqueue=False,
-    )
-    [chunk] = runs.pending_chunks(run)
+    run, chunk = offline_chunk(demo)
     first = matching._samples(run, matching.claim(run, chunk, "task-a"))
     # task-a stalls past its lease; task-b takes the chunk over and finishes it.
     from datetime import timedelta
@@ -235,13 +222,7 @@ def test_only_the_current_claim_holder_writes_and_counters_are_recounted(demo, s
 
 @pytest.mark.django_db
 def test_a_redelivered_copy_of_a_live_task_cannot_take_its_claims(demo):
-    run = runs.run_start(
-        dataset=demo,
-        critic=Critic.objects.get(name="careful-judge"),
-        matcher="offline",
-        enqueue=False,
-    )
-    [chunk] = runs.pending_chunks(run)
+    run, chunk = offline_chunk(demo)
     owner = "6a1c2b34-0000-4000-8000-000000000001"
     assert len(matching.claim(run, chunk, owner)) == 32
     assert matching.claim(run, chunk, owner) == []  # same task, same delivery count: live
@@ -254,13 +235,7 @@ def test_claims_are_renewed_while_calls_are_in_flight(demo, settings):
     from metajudge.services import lifecycle
 
     settings.METAJUDGE_CLAIM_LEASE = 4  # heartbeat every second
-    run = runs.run_start(
-        dataset=demo,
-        critic=Critic.objects.get(name="careful-judge"),
-        matcher="offline",
-        enqueue=False,
-    )
-    [chunk] = runs.pending_chunks(run)
+    run, chunk = offline_chunk(demo)
     samples = matching._samples(run, matching.claim(run, chunk))
     claimed_at = MatchResult.objects.filter(run=run).first().claimed_at
 
