@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from annotate.models import Checklist, Dataset, DatasetMembership, Pair
+from annotate.models import Checklist, Dataset, DatasetMembership, ImportJob, Pair
 
 ANNOTATOR = DatasetMembership.Role.ANNOTATOR.value
 REVIEWER = DatasetMembership.Role.REVIEWER.value
@@ -40,6 +40,16 @@ def get_pair(user, pair_id: int) -> Pair:
     if pair is None:
         raise Http404("No such pair.")
     return pair
+
+
+def get_import_job(user, job_id: int) -> ImportJob:
+    """Imports are a superuser's business (as uploads are): 403 for everyone else."""
+    if not user.is_superuser:
+        raise PermissionDenied("Only superusers import data.")
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such import.")
+    return job
 
 
 def _roles(user) -> dict[int, str]:

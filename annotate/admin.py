@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from annotate.models import Dataset, DatasetMembership
+from annotate.models import Dataset, DatasetMembership, ImportJob
 
 
 class MembershipInline(admin.TabularInline):
@@ -15,3 +15,10 @@ class MembershipInline(admin.TabularInline):
 class DatasetAdmin(admin.ModelAdmin):
     list_display = ["name", "checklists_per_pair", "blind_slots", "created_at"]
     inlines = [MembershipInline]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "dataset_name", "file_name", "state", "lines", "created", "created_at"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]

@@ -1,23 +1,19 @@
 """REST API for datasets, pairs and exports. Same selectors as the HTML views."""
 
-from django.db import DatabaseError
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import MultiPartParser
-from rest_framework.response import Response
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from annotate.access import get_dataset, visible_datasets
+from annotate.access import get_dataset, get_pair, visible_datasets
 from annotate.exports import iter_csv, iter_rationalerm
 from annotate.models import Checklist, Dataset, Pair
 from annotate.pagination import PageOrCursor
 from annotate.selectors import datasets_with_counts
-from annotate.services.imports import import_pairs
-from annotate.uploads import UploadRefused, open_upload
 from metajudge.models import Judgment
 
 
@@ -68,6 +64,41 @@ class PairSerializer(serializers.ModelSerializer):
         return []
 
 
+class PairListItemSerializer(serializers.ModelSerializer):
+    """A pair in a cursor page: no texts (context, responses, reasons, judgments); those are on
+    the detail endpoint that `url` names."""
+
+    dataset = serializers.CharField(source="dataset.name")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Pair
+        fields = [
+            "id",
+            "external_id",
+            "dataset",
+            "domain",
+            "language",
+            "preference",
+            "preference_strength",
+            "url",
+        ]
+
+    def get_url(self, pair) -> str:
+        return reverse("api-pair", args=[pair.pk], request=self.context.get("request"))
+
+
+LIST_FIELDS = (
+    "id",
+    "external_id",
+    "dataset__name",
+    "domain",
+    "language",
+    "preference",
+    "preference_strength",
+)
+
+
 class DatasetList(generics.ListAPIView):
     serializer_class = DatasetSerializer
 
@@ -100,8 +131,17 @@ class PairPagination(PageOrCursor):
 
 @extend_schema(parameters=FILTERS)
 class PairList(generics.ListAPIView):
+    """Numbered pages of full pairs (the default), or with `?cursor=` cursor pages of list
+    fields only (each item links to its detail)."""
+
     serializer_class = PairSerializer
     pagination_class = PairPagination
+
+    def _cursor_mode(self) -> bool:
+        return "cursor" in self.request.query_params
+
+    def get_serializer_class(self):
+        return PairListItemSerializer if self._cursor_mode() else PairSerializer
 
     def get_queryset(self):
         params = self.request.query_params
@@ -112,24 +152,40 @@ class PairList(generics.ListAPIView):
             qs = qs.filter(domain=params["domain"])
         if params.get("critic"):
             qs = qs.filter(judgments__critic__name=params["critic"])
-        # Only the columns the serializer shows: a judgment's generated text can be long.
-        judgments = Judgment.objects.select_related("critic").only(
-            "pair_id", "label", "atoms", "source", "critic__name"
+        if self._cursor_mode():
+            return qs.select_related("dataset").only(*LIST_FIELDS).order_by("id")
+        return _full_pairs(qs)
+
+
+class PairDetail(generics.RetrieveAPIView):
+    """One pair with its texts, the human checklist and every critic's judgment."""
+
+    serializer_class = PairSerializer
+
+    def get_object(self):
+        pair = get_pair(self.request.user, self.kwargs["pair_id"])
+        return _full_pairs(Pair.objects.filter(pk=pair.pk)).get()
+
+
+def _full_pairs(qs):
+    # Only the columns the serializer shows: a judgment's generated text can be long.
+    judgments = Judgment.objects.select_related("critic").only(
+        "pair_id", "label", "atoms", "source", "critic__name"
+    )
+    checklists = (
+        Checklist.objects.filter(slot=0)
+        .select_related("current")
+        .only("pair_id", "slot", "current__atoms")
+    )
+    return (
+        qs.select_related("dataset")
+        .prefetch_related(
+            Prefetch("checklists", queryset=checklists),
+            Prefetch("judgments", queryset=judgments),
         )
-        checklists = (
-            Checklist.objects.filter(slot=0)
-            .select_related("current")
-            .only("pair_id", "slot", "current__atoms")
-        )
-        return (
-            qs.select_related("dataset")
-            .prefetch_related(
-                Prefetch("checklists", queryset=checklists),
-                Prefetch("judgments", queryset=judgments),
-            )
-            .defer("raw_json")
-            .order_by("dataset_id", "position", "id")
-        )
+        .defer("raw_json")
+        .order_by("dataset_id", "position", "id")
+    )
 
 
 class ExportView(APIView):
@@ -158,45 +214,3 @@ class ExportView(APIView):
         ext = "csv" if fmt == "csv" else "jsonl"
         response["Content-Disposition"] = f'attachment; filename="{dataset.name}.{ext}"'
         return response
-
-
-class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=".jsonl, .ndjson or .jsonl.gz")
-    strict = serializers.BooleanField(default=False)
-
-
-class ImportView(APIView):
-    """Superusers upload JSONL into a dataset (created if new). Same service as import_pairs."""
-
-    parser_classes = [MultiPartParser]
-
-    @extend_schema(
-        request={"multipart/form-data": ImportSerializer}, responses={200: OpenApiTypes.OBJECT}
-    )
-    def post(self, request, name: str):
-        if not request.user.is_superuser:
-            raise PermissionDenied("Only superusers import data.")
-        form = ImportSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        upload = form.validated_data["file"]
-        try:
-            stream = open_upload(upload.name, upload.file, upload.size)
-            report = import_pairs(
-                stream=stream, dataset_name=name, strict=form.validated_data["strict"]
-            )
-        except UploadRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        except (EOFError, OSError) as exc:  # a gzip stream that is cut or corrupt
-            return Response(
-                {"detail": f"unreadable upload: {exc}"}, status=status.HTTP_400_BAD_REQUEST
-            )
-        except DatabaseError:
-            return Response({"detail": "database unavailable; nothing was written"}, status=503)
-        body = {
-            "created": report.created,
-            "duplicates": report.duplicates,
-            "rejected": [{"line": n, "reason": r} for n, r in report.rejected],
-            "rejected_count": report.rejected_count,
-            "written": report.written,
-        }
-        return Response(body, status=200 if report.written else 422)

@@ -262,3 +262,7 @@ class SuggestionDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} suggestion {self.suggestion_id} in checklist {self.checklist_id}"
+
+
+from annotate.models_agreement import DatasetAgreement  # noqa: E402,F401
+from annotate.models_jobs import ImportJob  # noqa: E402,F401  (a model of this app)

@@ -343,6 +343,13 @@ def human_agreement(
     for pair_id, atoms in rows:
         if atoms:
             by_pair.setdefault(pair_id, []).append(list(atoms))
+    return agreement_summary(by_pair, with_pairs=with_pairs, with_interval=with_interval)
+
+
+def agreement_summary(
+    by_pair: dict[int, list[list[str]]], *, with_pairs: bool = False, with_interval: bool = False
+) -> dict:
+    """human_agreement from each pair's checklists (atoms, in slot order)."""
     scored = {
         pair_id: pair_agreement(lists) for pair_id, lists in by_pair.items() if len(lists) >= 2
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotate import views, views_browse
+from annotate import views, views_browse, views_imports
 
 app_name = "annotate"
 urlpatterns = [
@@ -23,4 +23,5 @@ urlpatterns = [
     ),
     path("review/", views.review_queue, name="review"),
     path("agreement/", views.agreement, name="agreement"),
+    path("imports/<int:job_id>/", views_imports.import_job, name="import"),
 ]

@@ -9,6 +9,7 @@ from django_htmx.http import reswap, retarget
 
 from annotate import selectors as sel
 from annotate.access import REVIEWER, get_checklist, get_dataset_by_id, get_pair, has_role
+from annotate.dispatch import agreement_for
 from annotate.hints import atom_hints
 from annotate.models import Checklist
 from annotate.services.assignments import checklist_claim, checklist_claim_next
@@ -325,5 +326,5 @@ def agreement(request):
     datasets = sel.datasets_with_counts(request.user)
     if f["dataset_id"]:
         datasets = [get_dataset_by_id(request.user, f["dataset_id"])]
-    rows = [(d, sel.human_agreement(d)) for d in datasets]
+    rows = [(d, agreement_for(d)) for d in datasets]
     return _page(request, "annotate/agreement.html", "agreement", {"rows": rows})

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from annotate import api as annotate_api
-from annotate import api_checklist
+from annotate import api_checklist, api_imports
 from config.api_token import TokenView
 from metajudge import api as audit_api
 from metajudge import api_critics, api_reward, api_runs
@@ -37,8 +37,10 @@ urlpatterns = [
     path("datasets/", api(annotate_api.DatasetList), name="api-datasets"),
     path("datasets/<str:name>/", api(annotate_api.DatasetDetail), name="api-dataset"),
     path("datasets/<str:name>/export/", api(annotate_api.ExportView), name="api-export"),
-    path("datasets/<str:name>/import/", api(annotate_api.ImportView), name="api-import"),
+    path("datasets/<str:name>/import/", api(api_imports.ImportView), name="api-import"),
+    path("imports/<int:job_id>/", api(api_imports.ImportJobDetail), name="api-import-job"),
     path("pairs/", api(annotate_api.PairList), name="api-pairs"),
+    path("pairs/<int:pair_id>/", api(annotate_api.PairDetail), name="api-pair"),
     path("reward", api(api_reward.RewardView), name="api-reward"),
     path("datasets/<str:name>/figures/", api(audit_api.FiguresView), name="api-figures"),
     path("datasets/<str:name>/audit/", api(audit_api.AuditResultList), name="api-audit"),

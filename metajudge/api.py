@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.pagination import ByIdCursor
 from metajudge import audit_export
 from metajudge.access import get_audit_dataset
 from metajudge.selectors import critic_figures
@@ -16,6 +17,9 @@ from metajudge.selectors_audit import parse_threshold
 THRESHOLD = OpenApiParameter("threshold", float, description="recall below this is misaligned")
 CRITIC = OpenApiParameter("critic", str)
 SPURIOUS = OpenApiParameter("spurious", bool, description="only spurious-correct cases")
+CURSOR = OpenApiParameter(
+    "cursor", str, description="Cursor pages by result id (empty for the first page, then `next`)"
+)
 
 
 class FiguresView(APIView):
@@ -59,20 +63,31 @@ def _params(request):
 
 
 class AuditResultList(generics.GenericAPIView):
-    """Audit results, one object per case, paginated."""
+    """Audit results, one object per case: numbered pages (the default), or with `?cursor=`
+    keyset pages by result id that cost the same at any depth."""
 
     serializer_class = AuditRowSerializer
 
-    @extend_schema(parameters=[THRESHOLD, CRITIC, SPURIOUS])
+    @extend_schema(parameters=[THRESHOLD, CRITIC, SPURIOUS, CURSOR])
     def get(self, request, name: str):
         dataset = get_audit_dataset(request.user, name)
         threshold, critic, spurious = _params(request)
-        qs = audit_export.audit_results(
-            dataset, critic=critic, threshold=threshold, spurious_only=spurious
-        )
+        kwargs = {"critic": critic, "threshold": threshold, "spurious_only": spurious}
+        if "cursor" in request.query_params:
+            return self._cursor_page(request, dataset, threshold, kwargs)
+        qs = audit_export.audit_results(dataset, **kwargs)
         page = self.paginate_queryset(qs)
         rows = audit_export.iter_rows_list(page, threshold)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def _cursor_page(self, request, dataset, threshold, kwargs):
+        pager = ByIdCursor()
+        pager.page_size = self.paginator.page_size or pager.page_size
+        page = pager.paginate_queryset(
+            audit_export.audit_results_by_id(dataset, **kwargs), request, self
+        )
+        rows = audit_export.rows_from_dicts(page, threshold)
+        return pager.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
 class AuditExportView(APIView):

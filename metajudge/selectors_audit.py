@@ -7,16 +7,15 @@ cached per run until that run changes. The triage queue and case reads are in se
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Collection
 from itertools import combinations
 
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Lower, Trim
 
-from annotate.models import Checklist, Dataset
-from annotate.selectors import human_agreement
+from annotate.dispatch import agreement_for
+from annotate.models import Dataset
 from metajudge.method import scoring
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors import _aggregates, _figures, preferred_runs, run_figures
@@ -30,7 +29,6 @@ BREAKDOWNS = {"domain": "pair__domain", "language": "pair__language"}
 SIMILAR_ACCURACY = 0.05
 DIFFERENT_CONSISTENCY = 0.15
 FIGURES_TTL = 600  # seconds
-CEILING_MAX_AGE = 300  # seconds
 
 
 def parse_threshold(raw: str | None, default: float = scoring.SPURIOUS_RECALL_THRESHOLD) -> float:
@@ -234,24 +232,11 @@ def _rethreshold(row: dict, spurious: int, threshold: float) -> dict:
 
 
 def human_ceiling(dataset: Dataset) -> dict:
-    """Annotator agreement, recomputed when the checklists changed, at most every CEILING_MAX_AGE.
-
-    Agreement runs the offline matcher in Python over every multi-checklist pair: about 2 s for
-    2,000 such pairs, far too slow for each page view, and annotators save checklists all day.
-    One aggregate query fingerprints the checklists; a changed fingerprint is honoured once the
-    cached value is CEILING_MAX_AGE old (a ceiling over thousands of pairs barely moves meanwhile).
-    """
-    stamp = Checklist.objects.filter(pair__dataset=dataset).aggregate(
-        n=Count("pk"), changed=Max("updated_at"), revision=Max("current_id")
-    )
-    key = f"audit:ceiling:{dataset.pk}:{dataset.created_at.timestamp()}"
-    entry = cache.get(key)
-    now = time.time()
-    if entry and (entry["stamp"] == stamp or now - entry["at"] < CEILING_MAX_AGE):
-        return entry["value"]
-    value = human_agreement(dataset, with_interval=True)
-    cache.set(key, {"stamp": stamp, "value": value, "at": now}, timeout=24 * 3600)
-    return value
+    """Annotator agreement as a worker last stored it (annotate.dispatch.agreement_for): the
+    offline matcher over every multi-checklist pair is far too slow for each page view. One
+    query reads the checklists' fingerprint and the stored value; a changed fingerprint asks
+    the worker to compute it again, and the page says when it was computed."""
+    return agreement_for(dataset)
 
 
 def dashboard(dataset: Dataset, *, threshold: float, chosen: Collection[int] = ()) -> dict:

@@ -13,6 +13,7 @@ from django.db import transaction
 from annotate.models import Dataset
 from annotate.records import Record, RecordError, normalize
 from annotate.services.bulk_pairs import PairStage
+from annotate.signals import checklists_changed
 from metajudge.models import Critic
 
 BATCH_SIZE = 1000
@@ -101,6 +102,8 @@ def import_pairs(
     except StrictImportFailed:
         report.written = False
         report.created = 0
+    if report.created:
+        checklists_changed.send(sender=Dataset, dataset_id=dataset.pk)
     return report
 
 
