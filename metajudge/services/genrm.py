@@ -4,7 +4,6 @@ enqueue chunks on commit, abort, resume, finalize, and chain into a MetaJudge ru
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from annotate.models import Dataset, Pair
@@ -152,27 +151,13 @@ def _prepare(run: GenrmRun, only: str = "") -> None:
 
 def refresh_counts(run: GenrmRun) -> GenrmRun:
     """Recounted from the items, so a chunk that ran twice never inflates them."""
-    counts = dict(
-        GenrmItem.objects.filter(run=run)
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
+    counts, usage = lifecycle.recount(GenrmItem.objects.filter(run=run))
     run.total = sum(counts.values())
     run.done_count = counts.get(S.DONE, 0) + counts.get(S.ERROR, 0)
     run.error_count = counts.get(S.ERROR, 0)
-    usage = GenrmItem.objects.filter(run=run).aggregate(
-        calls=Sum("attempts"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
-    )
-    run.calls, run.prompt_tokens = usage["calls"] or 0, usage["prompt"] or 0
-    run.completion_tokens = usage["completion"] or 0
+    run.calls, run.prompt_tokens, run.completion_tokens = usage.values()
     GenrmRun.objects.filter(pk=run.pk).update(
-        total=run.total,
-        done_count=run.done_count,
-        error_count=run.error_count,
-        calls=run.calls,
-        prompt_tokens=run.prompt_tokens,
-        completion_tokens=run.completion_tokens,
+        total=run.total, done_count=run.done_count, error_count=run.error_count, **usage
     )
     return run
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 PENDING, CLAIMED = "pending", "claimed"
@@ -43,6 +43,22 @@ def chunk_size(concurrency: int) -> int:
     budget = settings.METAJUDGE_CLAIM_LEASE / 4 / max(settings.METAJUDGE_CALL_SECONDS, 0.001)
     rounds = max(1, min(settings.METAJUDGE_MAX_CHUNK_ROUNDS, int(budget)))
     return max(settings.METAJUDGE_CHUNK_SIZE, concurrency * rounds)
+
+
+def recount(items: QuerySet, paid: Q | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """(items per status, usage) of one run's items, from the rows: a chunk that ran twice, or a
+    superseded holder, never inflates a run's counters. Usage (calls, prompt and completion
+    tokens) sums the items that `paid` selects (e.g. not answered from the cache)."""
+    paid = paid if paid is not None else Q()
+    counts = dict(
+        items.values("status").annotate(n=Count("pk")).order_by().values_list("status", "n")
+    )
+    usage = items.aggregate(
+        calls=Sum("attempts", filter=paid),
+        prompt_tokens=Sum("prompt_tokens", filter=paid),
+        completion_tokens=Sum("completion_tokens", filter=paid),
+    )
+    return counts, {k: v or 0 for k, v in usage.items()}
 
 
 def enqueue(run_id: int, chunks: list[list[int]], chunk_task, finalize_task) -> int:

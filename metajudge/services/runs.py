@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset
@@ -106,27 +106,14 @@ def _prepare(run: MatchRun, only: str = "") -> None:
 
 def refresh_counts(run: MatchRun) -> MatchRun:
     """Counters are recounted from the results, so a chunk that ran twice never inflates them."""
-    counts = dict(
-        MatchResult.objects.filter(run=run)
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
+    counts, usage = lifecycle.recount(MatchResult.objects.filter(run=run), Q(cached=False))
     run.total = sum(counts.values())
     run.done_count = run.total - counts.get(S.PENDING, 0) - counts.get(S.CLAIMED, 0)
     run.error_count = counts.get(S.ERROR, 0)
-    usage = MatchResult.objects.filter(run=run, cached=False).aggregate(
-        calls=Sum("attempts"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
-    )
     fields = {"total": run.total, "done_count": run.done_count, "error_count": run.error_count}
-    if run.matcher != MatchRun.Matcher.IMPORT:
-        run.calls, run.prompt_tokens = usage["calls"] or 0, usage["prompt"] or 0
-        run.completion_tokens = usage["completion"] or 0
-        fields.update(
-            calls=run.calls,
-            prompt_tokens=run.prompt_tokens,
-            completion_tokens=run.completion_tokens,
-        )
+    if run.matcher != MatchRun.Matcher.IMPORT:  # imported runs keep the counts they came with
+        fields.update(usage)
+        run.calls, run.prompt_tokens, run.completion_tokens = usage.values()
     MatchRun.objects.filter(pk=run.pk).update(**fields)
     return run
 
