@@ -6,6 +6,7 @@ from datetime import timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Case,
@@ -33,6 +34,8 @@ from annotate.models import (
     Review,
     SuggestionDecision,
 )
+from metajudge.method.matchers import get_matcher
+from metajudge.method.scoring import VALID, score_sample
 from metajudge.models import Critic, Judgment
 
 
@@ -286,11 +289,6 @@ AGREEMENT_STATUSES = ("submitted", "approved")
 @lru_cache(maxsize=8192)
 def _directed_recall(human: tuple[str, ...], other: tuple[str, ...]) -> float | None:
     """Recall of `human` against `other` read as the "model" side, by the MetaJudge rules."""
-    from django.conf import settings
-
-    from metajudge.method.matchers import get_matcher
-    from metajudge.method.scoring import VALID, score_sample
-
     text = get_matcher().match(list(human), list(other))
     score = score_sample(
         text,

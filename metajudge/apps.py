@@ -9,3 +9,6 @@ class MetajudgeConfig(AppConfig):
 
     def ready(self) -> None:
         sqlite_stats.install()
+        # Registers the tasks with Celery in every process (web too): metajudge.dispatch sends
+        # them by name. Imported here, once the models are loaded, as Django's ready() intends.
+        from metajudge import tasks  # noqa: F401

@@ -7,8 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import Dataset, Pair
+from metajudge import dispatch
 from metajudge.models import Critic, GenrmItem, GenrmRun, JudgeEndpoint, MatchRun, PromptTemplate
 from metajudge.services import lifecycle
+from metajudge.services.runs import run_start
 from metajudge.services.setup import template_default
 
 S = GenrmItem.Status
@@ -167,10 +169,8 @@ def pending_chunks(run: GenrmRun) -> list[list[int]]:
 
 
 def enqueue_pending(run_id: int) -> int:
-    from metajudge.tasks import genrm_chunk, genrm_finalize
-
     chunks = pending_chunks(GenrmRun.objects.get(pk=run_id))
-    return lifecycle.enqueue(run_id, chunks, genrm_chunk, genrm_finalize)
+    return dispatch.genrm_chunks_enqueue(run_id, chunks)
 
 
 def genrm_run_abort(*, run: GenrmRun) -> GenrmRun:
@@ -213,8 +213,6 @@ def genrm_run_finalize(*, run_id: int, enqueue_chain: bool = True) -> GenrmRun:
 
 def genrm_run_chain(*, run_id: int, enqueue: bool = True) -> MatchRun:
     """Start (or re-open) the MetaJudge run over this critic: new and stale samples are redone."""
-    from metajudge.services.runs import run_start
-
     with transaction.atomic():
         run = GenrmRun.objects.select_for_update().get(pk=run_id)
         if not run.chain_matcher:

@@ -61,14 +61,6 @@ def recount(items: QuerySet, paid: Q | None = None) -> tuple[dict[str, int], dic
     return counts, {k: v or 0 for k, v in usage.items()}
 
 
-def enqueue(run_id: int, chunks: list[list[int]], chunk_task, finalize_task) -> int:
-    for chunk in chunks:
-        chunk_task.delay(run_id, chunk)
-    if not chunks:
-        finalize_task.delay(run_id)
-    return len(chunks)
-
-
 def claim_owner(owner: str | None, attempt: int = 0) -> str:
     """A task's id and its retry number: a retry (a higher number) may take back what its dead
     predecessor held at once; a redelivered copy of a live task (the same number) may not."""

@@ -12,16 +12,16 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
 
 from annotate.access import REVIEWER, datasets_with_role, has_role
 from annotate.models import Pair
 from metajudge.method import genrm_parsing, scoring
 from metajudge.method.matchers import get_matcher
-from metajudge.models import CachedAnswer, JudgeEndpoint, MatchRun
+from metajudge.models import MatchRun
 from metajudge.selectors_reward import reward_pairs
 from metajudge.services.matching import cache_key
-from metajudge.services.setup import template_default
+from metajudge.services.reward_cache import cached_answers_add, endpoint_for_reward
+from metajudge.services.reward_llm import answer_with_llm
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -69,8 +69,6 @@ def reward_score(*, user, items: list[RewardInput]) -> list[dict]:
         s.answer = matcher.match(s.human, s.atoms)
     llm = _llm_allowed(user, [s for s in live if s.item.matcher == MatchRun.Matcher.LLM])
     if llm:
-        from metajudge.services.reward_llm import answer_with_llm
-
         answer_with_llm(llm, user=user)
     return [_result(s) for s in scored]
 
@@ -173,20 +171,4 @@ def _result(s: Scored) -> dict:
     }
 
 
-def endpoint_for_reward(name: str) -> tuple[JudgeEndpoint | None, MatchRun | None]:
-    """The named endpoint and an unsaved run that carries the cache key's judge and template."""
-    endpoint = JudgeEndpoint.objects.filter(name=name).first() if name else None
-    if endpoint is None:
-        return None, None
-    return endpoint, MatchRun(judge_model=endpoint.model, template=template_default("metajudge"))
-
-
-@transaction.atomic
-def cached_answers_add(*, rows: list[tuple[str, str, int, int]]) -> None:
-    CachedAnswer.objects.bulk_create(
-        [CachedAnswer(key=k, text=t, prompt_tokens=p, completion_tokens=c) for k, t, p, c in rows],
-        ignore_conflicts=True,
-    )
-
-
-__all__ = ["RewardInput", "cache_key", "reward_score"]
+__all__ = ["RewardInput", "cache_key", "cached_answers_add", "endpoint_for_reward", "reward_score"]

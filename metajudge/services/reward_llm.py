@@ -17,6 +17,7 @@ from metajudge.method import scoring
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer
 from metajudge.services.matching import cache_key
+from metajudge.services.reward_cache import cached_answers_add, endpoint_for_reward
 
 
 # Read on each call (tests and deployments may change them): seconds per request, tries per call.
@@ -34,8 +35,6 @@ NO_ENDPOINT = "the llm matcher needs an endpoint name"
 def answer_with_llm(items: list, *, user) -> None:
     """Fill `answer` (and `cached`) on each item, or its `error`. Fresh questions count
     against the user's quota of judge calls; cached answers are free."""
-    from metajudge.services.reward import endpoint_for_reward
-
     by_endpoint: dict[str, list] = {}
     for s in items:
         by_endpoint.setdefault(s.item.endpoint, []).append(s)
@@ -74,8 +73,6 @@ QUOTA_EXCEEDED = "judge call quota exceeded (REWARD_LLM_QUOTA per REWARD_LLM_QUO
 
 
 def _answer_group(run, endpoint, group: list, user) -> None:
-    from metajudge.services.reward import cached_answers_add
-
     keys = {id(s): cache_key(run, s.human, s.atoms) for s in group}
     hits = dict(CachedAnswer.objects.filter(key__in=set(keys.values())).values_list("key", "text"))
     misses = []

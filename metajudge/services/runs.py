@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset
+from metajudge import dispatch
 from metajudge.method.matchers import get_matcher
 from metajudge.models import Critic, JudgeEndpoint, Judgment, MatchResult, MatchRun, PromptTemplate
 from metajudge.services import lifecycle
@@ -123,10 +124,8 @@ def pending_chunks(run: MatchRun) -> list[list[int]]:
 
 
 def enqueue_pending(run_id: int) -> int:
-    from metajudge.tasks import finalize_run, process_chunk
-
     chunks = pending_chunks(MatchRun.objects.get(pk=run_id))
-    return lifecycle.enqueue(run_id, chunks, process_chunk, finalize_run)
+    return dispatch.match_chunks_enqueue(run_id, chunks)
 
 
 def run_abort(*, run: MatchRun) -> MatchRun:
@@ -145,15 +144,6 @@ def run_resume(*, run: MatchRun, enqueue: bool = True) -> MatchRun:
     )
     run.refresh_from_db()
     return run
-
-
-def run_sync(run: MatchRun) -> MatchRun:
-    """Run every open chunk in this process through the task code (the commands' --sync)."""
-    from metajudge.services import matching
-
-    for chunk in pending_chunks(run):
-        matching.process_chunk(run_id=run.pk, pair_ids=chunk)
-    return run_finalize(run_id=run.pk)
 
 
 def chunk_open(run_id: int, pair_ids: list[int]) -> bool:
@@ -177,8 +167,6 @@ def run_finalize(*, run_id: int) -> MatchRun:
 
 def result_rerun(*, result: MatchResult) -> MatchResult:
     """Redo one sample in the background (after a checklist fix); its run re-opens for it."""
-    from metajudge.tasks import process_chunk
-
     with transaction.atomic():
         checklist = Checklist.objects.filter(pair_id=result.pair_id, slot=0).first()
         MatchResult.objects.filter(pk=result.pk).update(
@@ -192,7 +180,7 @@ def result_rerun(*, result: MatchResult) -> MatchResult:
         )
         refresh_counts(result.run)
         run_id, pair_id = result.run_id, result.pair_id
-        transaction.on_commit(lambda: process_chunk.delay(run_id, [pair_id]))
+        transaction.on_commit(lambda: dispatch.match_chunk_enqueue(run_id, [pair_id]))
     result.refresh_from_db()
     return result
 

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
 from metajudge.models import Critic, GenrmItem, GenrmRun, MatchResult, MatchRun, PromptTemplate
-from metajudge.services import genrm, genrm_chunk, runs
+from metajudge.services import genrm, genrm_chunk, matching
 from metajudge.services.setup import endpoint_for
 
 
@@ -104,7 +104,7 @@ def run_sync(run: GenrmRun, out) -> int:
     )
     if run.chained_run_id:
         match_run = run.chained_run
-        match_run = runs.run_sync(match_run)
+        match_run = matching.run_sync(match_run)
         errors = MatchResult.objects.filter(run=match_run, status=MatchResult.Status.ERROR).count()
         out.write(
             f"metajudge run {match_run.pk} {match_run.state}: "

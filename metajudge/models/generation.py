@@ -1,12 +1,13 @@
 """Generation runs: a GenRM judging a dataset, or the atomizer splitting human reasons.
 
-Imported at the end of metajudge/models.py so Django registers these with the app. Each run
-owns one item per pair; the item carries the claim state, so chunks can run twice safely."""
+Each run owns one item per pair; the item carries the claim state, so chunks can run twice
+safely."""
 
 from django.db import models
 
 from annotate.models import Dataset, Pair
-from metajudge.models import Critic, JudgeEndpoint, MatchRun, PromptTemplate, RunProgress
+from metajudge.models.catalog import Critic, JudgeEndpoint, PromptTemplate
+from metajudge.models.runs import MatchRun, RunProgress
 
 
 class GenrmRun(RunProgress):
