@@ -24,6 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from annotate import critic_judgments
 from annotate.access import REVIEWER, datasets_with_role, visible_datasets
 from annotate.models import (
     AtomSuggestion,
@@ -36,7 +37,6 @@ from annotate.models import (
 )
 from metajudge.method.matchers import get_matcher
 from metajudge.method.scoring import VALID, score_sample
-from metajudge.models import Critic, Judgment
 
 
 def datasets_with_counts_cached(user, seconds: int = 15) -> list[Dataset]:
@@ -71,9 +71,10 @@ def datasets_with_counts(user, *, role: str = "") -> QuerySet[Dataset]:
     # Critics with at least one judgment here: an EXISTS probe per critic on the (critic, pair)
     # index, instead of a distinct count over every judgment of the dataset.
     critics = (
-        Critic.objects.filter(
+        critic_judgments.critic_model()
+        .objects.filter(
             Exists(
-                Judgment.objects.filter(
+                critic_judgments.judgment_model().objects.filter(
                     critic=OuterRef("pk"), pair__dataset=OuterRef(OuterRef("pk"))
                 )
             )

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from annotate import critic_judgments, signals
 from metajudge import sqlite_stats
 
 
@@ -9,6 +10,13 @@ class MetajudgeConfig(AppConfig):
 
     def ready(self) -> None:
         sqlite_stats.install()
-        # Registers the tasks with Celery in every process (web too): metajudge.dispatch sends
-        # them by name. Imported here, once the models are loaded, as Django's ready() intends.
-        from metajudge import tasks  # noqa: F401
+        critic_judgments.register(
+            critic=self.get_model("Critic"), judgment=self.get_model("Judgment")
+        )
+        # Imported here, once the models are loaded, as Django's ready() intends. The tasks are
+        # registered with Celery in every process (web too): metajudge.dispatch sends them by name.
+        from metajudge import receivers, tasks  # noqa: F401
+
+        signals.checklist_revised.connect(
+            receivers.on_checklist_revised, dispatch_uid="metajudge.staleness"
+        )
