@@ -84,7 +84,7 @@ def test_outsiders_see_no_stored_agreement(members, as_outsider, as_annotator):
 
 @pytest.mark.parametrize(
     "module",
-    ["dispatch.py", "tasks.py", "signals.py", "services/agreement.py", "models_agreement.py"],
+    ["dispatch.py", "tasks.py", "signals.py", "services/agreement.py", "models/agreement.py"],
 )
 def test_the_new_annotate_modules_import_no_metajudge(module):
     tree = ast.parse((ROOT / "annotate" / module).read_text())
