@@ -216,7 +216,7 @@ def test_divergent_critics_stand_out(demo, reviewer, as_reviewer):
 
 @pytest.mark.django_db
 def test_dashboard_shows_human_ceiling(audited, as_reviewer):
-    from annotate.selectors import human_agreement
+    from annotate.selectors_agreement import human_agreement
 
     for pair in audited.pairs.all()[:5]:
         checklist_with(pair, Checklist.objects.get(pair=pair, slot=0).atoms, slot=1)

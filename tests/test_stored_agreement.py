@@ -9,7 +9,7 @@ import pytest
 from annotate import dispatch
 from annotate.access import REVIEWER
 from annotate.models import Checklist, DatasetAgreement
-from annotate.selectors import human_agreement
+from annotate.selectors_agreement import human_agreement
 from tests.factories import checklist_with, join, score_offline
 
 ROOT = Path(__file__).resolve().parents[1]
