@@ -4,8 +4,8 @@ from django.urls import path
 from annotate import api as annotate_api
 from annotate import api_checklist, api_imports
 from config.api_token import TokenView
-from metajudge import api as audit_api
 from metajudge import api_critics, api_reward, api_runs
+from metajudge.audit import api as audit_api
 
 
 def api(view):

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from metajudge import views, views_runs
+from metajudge import views_runs
+from metajudge.audit import views
 
 app_name = "audit"
 urlpatterns = [

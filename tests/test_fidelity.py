@@ -344,7 +344,7 @@ def test_the_dashboard_prefers_an_llm_run_names_it_and_lets_a_user_choose(
 
 @pytest.mark.django_db
 def test_matcher_agreement_compares_llm_and_offline_runs_per_sample(demo, llm_server, as_superuser):
-    from metajudge.selectors_agreement import best_match, dataset_agreement, pearson
+    from metajudge.audit.matcher_agreement import best_match, dataset_agreement, pearson
     from tests.factories import score_offline
 
     llm = drain(start(demo, llm_server))
@@ -369,7 +369,7 @@ def test_matcher_agreement_compares_llm_and_offline_runs_per_sample(demo, llm_se
 
 
 def test_pearson_and_best_match_rules():
-    from metajudge.selectors_agreement import best_match, pearson
+    from metajudge.audit.matcher_agreement import best_match, pearson
 
     assert pearson([0, 1, 2], [0, 2, 4]) == pytest.approx(1.0)
     assert pearson([1, 1], [0, 1]) is None and pearson([1], [1]) is None

@@ -13,16 +13,15 @@ from annotate.access import REVIEWER
 from annotate.markdown import render_markdown
 from annotate.selectors import datasets_with_counts
 from metajudge.access import get_audit_dataset, get_result, require_reviewer
-from metajudge.forms import VerdictForm
-from metajudge.selectors import preference
-from metajudge.selectors_audit import (
+from metajudge.audit.selectors import (
     BREAKDOWNS,
     breakdown,
     chosen_runs,
     dashboard,
     parse_threshold,
 )
-from metajudge.selectors_triage import (
+from metajudge.audit.services import verdict_record
+from metajudge.audit.triage import (
     QueueFilters,
     case_detail,
     critic_runs,
@@ -31,8 +30,9 @@ from metajudge.selectors_triage import (
     queue_page,
     spurious_queue,
 )
+from metajudge.forms import VerdictForm
+from metajudge.selectors import preference
 from metajudge.services import runs as run_services
-from metajudge.services.audit import verdict_record
 
 QUEUE_PARAMS = ("critic", "run", "threshold", "domain", "verdict", "reviewed")
 

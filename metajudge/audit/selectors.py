@@ -1,7 +1,7 @@
 """Reads for the reviewer audit dashboard: per-critic figures, breakdowns, the human ceiling.
 
 Figures are aggregated in SQL (one query per kind of figure, whatever the number of samples) and
-cached per run until that run changes. The triage queue and case reads are in selectors_triage.
+cached per run until that run changes. The triage queue and case reads are in audit/triage.py.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 
 from annotate.dispatch import agreement_for
 from annotate.models import Dataset
+from metajudge.audit.matcher_agreement import matcher_agreement
+from metajudge.audit.verdicts import matcher_confirmation, verdict_counts, verdict_mode_figures
 from metajudge.method import scoring
 from metajudge.models import MatchResult, MatchRun
 from metajudge.selectors import _aggregates, _figures, preferred_runs, run_figures
-from metajudge.selectors_agreement import matcher_agreement
-from metajudge.selectors_verdicts import matcher_confirmation, verdict_counts, verdict_mode_figures
 
 S = MatchResult.Status
 PAGE_SIZE = 25

@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 
 from annotate.csvsafe import safe_cell
 from annotate.models import Dataset
+from metajudge.audit.selectors import audit_runs
 from metajudge.models import MatchResult
-from metajudge.selectors_audit import audit_runs
 
 FIELDS = {
     "result_id": "pk",

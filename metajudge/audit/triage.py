@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotate.models import Checklist, Dataset, Pair
+from metajudge.audit.selectors import parse_threshold
 from metajudge.method import scoring
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
-from metajudge.selectors_audit import parse_threshold
 
 S = MatchResult.Status
 V = AuditVerdict.Kind

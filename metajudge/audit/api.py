@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.pagination import ByIdCursor
-from metajudge import audit_export
+from metajudge.audit import exports as audit_export
 from metajudge.access import get_audit_dataset
+from metajudge.audit.selectors import parse_threshold
 from metajudge.selectors import critic_figures
-from metajudge.selectors_audit import parse_threshold
 
 THRESHOLD = OpenApiParameter("threshold", float, description="recall below this is misaligned")
 CRITIC = OpenApiParameter("critic", str)

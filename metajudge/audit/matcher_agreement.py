@@ -21,7 +21,7 @@ MATCH_AT = 0.5  # a human atom counts as matched to the model atom it scored at 
 def matcher_agreement(runs: list[MatchRun]) -> list[dict]:
     """One row per critic with both kinds of run: the preferred run of each kind compared.
     `runs` are the dashboard's runs, each with all of its critic's scoring runs as
-    `alternatives` (selectors_audit.audit_runs), so this costs no query when cached."""
+    `alternatives` (audit.selectors.audit_runs), so this costs no query when cached."""
     rows = []
     for run in runs:
         best: dict[str, MatchRun] = {}
