@@ -42,7 +42,8 @@ def load(samples: int) -> None:
 def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, int]:
     from annotate.models import Dataset
     from metajudge.models import Critic, MatchRun
-    from metajudge.services import matching, runs
+    from metajudge.runs import match_runs as runs
+    from metajudge.services import matching
     from metajudge.services.setup import endpoint_for, template_default
 
     endpoint = endpoint_for(model=model, base_url=base_url, concurrency=concurrency)

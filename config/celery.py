@@ -39,7 +39,7 @@ def _recover_open_runs(sender=None, **kwargs):
     # interrupted runs up as soon as a worker is back.
     # Imported when the worker is ready, not at the top: this module loads before Django's apps
     # (config/__init__.py imports it), and the services import models.
-    from metajudge.services.runs import runs_recover  # noqa: PLC0415
+    from metajudge.runs.match_runs import runs_recover  # noqa: PLC0415
 
     runs_recover()
 

@@ -14,7 +14,8 @@ class MetajudgeConfig(AppConfig):
             critic=self.get_model("Critic"), judgment=self.get_model("Judgment")
         )
         # Imported here, once the models are loaded, as Django's ready() intends. The tasks are
-        # registered with Celery in every process (web too): metajudge.dispatch sends them by name.
+        # registered with Celery in every process (web too): metajudge.runs.dispatch sends them
+        # by name.
         from metajudge import receivers, tasks  # noqa: F401
 
         signals.checklist_revised.connect(

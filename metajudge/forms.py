@@ -1,7 +1,7 @@
 from django import forms
 
 from metajudge.models import AuditVerdict, JudgeEndpoint, PromptTemplate
-from metajudge.services.launch import Launch, scoring_matchers
+from metajudge.runs.launch import Launch, scoring_matchers
 
 
 class VerdictForm(forms.Form):

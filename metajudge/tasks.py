@@ -4,7 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from metajudge.services import genrm, matching, runs
+from metajudge.runs import match_runs as runs
+from metajudge.services import genrm, matching
 from metajudge.services import genrm_chunk as genrm_chunk_service
 
 # A database that restarts mid-run is waited out: the task retries with back-off, and its

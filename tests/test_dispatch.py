@@ -1,9 +1,9 @@
-"""metajudge.dispatch sends tasks by name: every name it uses must be a registered task."""
+"""metajudge.runs.dispatch sends tasks by name: every name it uses must be a registered task."""
 
 from celery import current_app
 
 from config.celery import LLM_TASKS
-from metajudge import dispatch
+from metajudge.runs import dispatch
 
 
 def test_every_name_dispatch_sends_is_registered():

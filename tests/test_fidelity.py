@@ -15,7 +15,8 @@ from django.core.management import call_command
 
 from metajudge.method import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
-from metajudge.services import matching, runs
+from metajudge.runs import match_runs as runs
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 from tests.llm_server import TrickyMetaJudge, atoms_key, last_user_text
 from tests.test_pipeline import drain, start_llm
@@ -232,7 +233,7 @@ def test_a_redelivered_copy_of_a_live_task_cannot_take_its_claims(demo):
 def test_claims_are_renewed_while_calls_are_in_flight(demo, settings):
     import time
 
-    from metajudge.services import lifecycle
+    from metajudge.runs import lifecycle
 
     settings.METAJUDGE_CLAIM_LEASE = 4  # heartbeat every second
     run, chunk = offline_chunk(demo)
@@ -260,7 +261,7 @@ def test_claims_are_renewed_while_calls_are_in_flight(demo, settings):
 
 
 def test_chunks_end_within_a_quarter_of_the_lease(settings):
-    from metajudge.services import lifecycle
+    from metajudge.runs import lifecycle
 
     for concurrency in (1, 8, 32, 64, 256):
         size = lifecycle.chunk_size(concurrency)

@@ -217,7 +217,8 @@ def test_llm_matcher_uses_and_fills_the_shared_cache(llm_api, llm_server):
 
 @pytest.mark.django_db
 def test_llm_matcher_shares_the_cache_with_metajudge_runs(llm_api, llm_server):
-    from metajudge.services import matching, runs
+    from metajudge.runs import match_runs as runs
+    from metajudge.services import matching
     from metajudge.services.setup import template_default
 
     endpoint = endpoint_for(model="judge-x", base_url=llm_server.base_url)

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.pagination import ByIdCursor
-from metajudge.audit import exports as audit_export
 from metajudge.access import get_audit_dataset
+from metajudge.audit import exports as audit_export
 from metajudge.audit.selectors import parse_threshold
 from metajudge.selectors import critic_figures
 

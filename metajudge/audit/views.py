@@ -31,8 +31,8 @@ from metajudge.audit.triage import (
     spurious_queue,
 )
 from metajudge.forms import VerdictForm
+from metajudge.runs import match_runs as run_services
 from metajudge.selectors import preference
-from metajudge.services import runs as run_services
 
 QUEUE_PARAMS = ("critic", "run", "threshold", "domain", "verdict", "reviewed")
 

@@ -7,10 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import Dataset, Pair
-from metajudge import dispatch
 from metajudge.models import Critic, GenrmItem, GenrmRun, JudgeEndpoint, MatchRun, PromptTemplate
-from metajudge.services import lifecycle
-from metajudge.services.runs import run_start
+from metajudge.runs import dispatch, lifecycle
+from metajudge.runs.match_runs import run_start
 from metajudge.services.setup import template_default
 
 S = GenrmItem.Status

@@ -9,7 +9,7 @@ from __future__ import annotations
 from annotate.models import Pair
 from metajudge.method.prompts import render_genrm
 from metajudge.models import GenrmItem, GenrmRun
-from metajudge.services import lifecycle
+from metajudge.runs import lifecycle
 from metajudge.services.genrm import genrm_run_finalize
 from metajudge.services.genrm_calls import Job, answer_all
 from metajudge.services.genrm_writes import write_outcomes

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from metajudge.models import GenrmItem, GenrmRun, Judgment, MatchResult
-from metajudge.services import lifecycle
+from metajudge.runs import lifecycle
 from metajudge.services.atomize import suggestions_add
 from metajudge.services.genrm_calls import Outcome
 

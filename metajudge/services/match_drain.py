@@ -4,7 +4,7 @@ verdict mode (verdict): calls overlap on a loop thread, writes come back to this
 from __future__ import annotations
 
 from metajudge.models import MatchResult, MatchRun
-from metajudge.services import lifecycle
+from metajudge.runs import lifecycle
 
 
 def drain_with(run: MatchRun, samples: list, answer_all, write, grammar: bool = True) -> None:

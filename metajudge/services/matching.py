@@ -19,8 +19,9 @@ from metajudge.method import scoring
 from metajudge.method.matchers import matcher_for_run
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
-from metajudge.services import lifecycle, llm_batch, match_drain, staleness, verdict
-from metajudge.services.runs import pending_chunks, run_finalize
+from metajudge.runs import lifecycle
+from metajudge.runs.match_runs import pending_chunks, run_finalize
+from metajudge.services import llm_batch, match_drain, staleness, verdict
 
 S = MatchResult.Status
 MAX_STORED_TEXT = 256 * 1024

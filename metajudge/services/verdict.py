@@ -10,7 +10,8 @@ from django.utils import timezone
 from metajudge.method import scoring
 from metajudge.method.prompts import render_verdict
 from metajudge.models import MatchResult, MatchRun
-from metajudge.services import lifecycle, llm_batch, match_drain
+from metajudge.runs import lifecycle
+from metajudge.services import llm_batch, match_drain
 
 S = MatchResult.Status
 

@@ -3,7 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
 from metajudge.models import Critic, MatchResult
-from metajudge.services import matching, runs
+from metajudge.runs import match_runs as runs
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 
 

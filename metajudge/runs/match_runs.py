@@ -8,10 +8,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset
-from metajudge import dispatch
 from metajudge.method.matchers import get_matcher
 from metajudge.models import Critic, JudgeEndpoint, Judgment, MatchResult, MatchRun, PromptTemplate
-from metajudge.services import lifecycle
+from metajudge.runs import dispatch, lifecycle
 
 S = MatchResult.Status
 OPEN_STATES = (MatchRun.State.QUEUED, MatchRun.State.RUNNING)

@@ -22,8 +22,8 @@ from metajudge.models import (
     MatchRun,
     PromptTemplate,
 )
-from metajudge.services import runs as run_services
-from metajudge.services.launch import TEMPLATE_KIND, Launch
+from metajudge.runs import match_runs as run_services
+from metajudge.runs.launch import TEMPLATE_KIND, Launch
 from metajudge.services.matching import cache_key
 from metajudge.services.setup import template_default
 
