@@ -4,8 +4,9 @@ from django.urls import path
 from annotate import api as annotate_api
 from annotate import api_checklist, api_imports
 from config.api_token import TokenView
-from metajudge import api_critics, api_reward
+from metajudge import api_critics
 from metajudge.audit import api as audit_api
+from metajudge.reward import api as api_reward
 from metajudge.runs import api as api_runs
 
 

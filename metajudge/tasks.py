@@ -4,9 +4,10 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from metajudge.generation import genrm
+from metajudge.generation import genrm_chunk as genrm_chunk_service
 from metajudge.runs import match_runs as runs
-from metajudge.services import genrm, matching
-from metajudge.services import genrm_chunk as genrm_chunk_service
+from metajudge.services import matching
 
 # A database that restarts mid-run is waited out: the task retries with back-off, and its
 # task id with a higher retry number lets it take back its dead predecessor's claims at once

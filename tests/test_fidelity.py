@@ -290,8 +290,8 @@ def test_a_lease_longer_than_twice_the_visibility_timeout_is_refused():
 
 @pytest.mark.django_db
 def test_a_failed_generation_never_replaces_a_good_judgment(demo, llm_server, fast_retries):
+    from metajudge.generation import genrm, genrm_chunk
     from metajudge.models import GenrmItem
-    from metajudge.services import genrm, genrm_chunk
 
     critic = Critic.objects.get(name="careful-judge")  # imported, with labels and atoms
     before = dict(Judgment.objects.filter(critic=critic).values_list("pair_id", "label"))

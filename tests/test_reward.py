@@ -12,9 +12,9 @@ from annotate.services.accounts import roles_ensure, user_ensure
 from metajudge.method import scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, Judgment, MatchResult
+from metajudge.reward.llm_matcher import QUOTA_EXCEEDED
+from metajudge.reward.score import LLM_REFUSED, endpoint_for_reward
 from metajudge.services.matching import cache_key
-from metajudge.services.reward import LLM_REFUSED, endpoint_for_reward
-from metajudge.services.reward_llm import QUOTA_EXCEEDED
 from metajudge.services.setup import endpoint_for
 from tests.factories import PairFactory, checklist_with, join, score_offline
 

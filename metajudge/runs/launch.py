@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotate.access import REVIEWER, has_role, visible_datasets
 from annotate.models import Dataset
+from metajudge.generation import genrm
 from metajudge.models import Critic, GenrmRun, JudgeEndpoint, MatchRun, PromptTemplate
 from metajudge.runs import match_runs as runs
-from metajudge.services import genrm
 from metajudge.services.setup import template_default
 
 KINDS = ("metajudge", "genrm", "verdict", "atomize")

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from metajudge.access import get_audit_dataset, get_genrm_run, get_run
 from metajudge.forms import RunLaunchForm
+from metajudge.generation import genrm as genrm_services
 from metajudge.models import MatchRun
 from metajudge.runs import match_runs as run_services
 from metajudge.runs.launch import run_launch
 from metajudge.runs.selectors import OPEN, dataset_runs, launch_choices, launch_estimate, run_report
-from metajudge.services import genrm as genrm_services
 
 
 def _list_context(dataset) -> dict:

@@ -2,8 +2,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
+from metajudge.generation import genrm, genrm_chunk
 from metajudge.models import Critic, GenrmItem, GenrmRun, MatchResult, MatchRun, PromptTemplate
-from metajudge.services import genrm, genrm_chunk, matching
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for
 
 

@@ -15,7 +15,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from annotate.records import RecordError, parse_label
-from metajudge.services.reward import RewardInput, reward_score
+from metajudge.reward.score import RewardInput, reward_score
 
 MAX_BATCH = int(os.environ.get("REWARD_MAX_BATCH", "512"))
 MAX_TEXT = 256 * 1024

@@ -7,12 +7,12 @@ runs twice (a redelivered task) changes nothing it has not redone."""
 from __future__ import annotations
 
 from annotate.models import Pair
+from metajudge.generation.genrm import genrm_run_finalize
+from metajudge.generation.genrm_calls import Job, answer_all
+from metajudge.generation.genrm_writes import write_outcomes
 from metajudge.method.prompts import render_genrm
 from metajudge.models import GenrmItem, GenrmRun
 from metajudge.runs import lifecycle
-from metajudge.services.genrm import genrm_run_finalize
-from metajudge.services.genrm_calls import Job, answer_all
-from metajudge.services.genrm_writes import write_outcomes
 
 S = GenrmItem.Status
 

@@ -16,8 +16,8 @@ from metajudge.llm.config import endpoint_config
 from metajudge.method import scoring
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer
+from metajudge.reward.cache import cached_answers_add, endpoint_for_reward
 from metajudge.services.matching import cache_key
-from metajudge.services.reward_cache import cached_answers_add, endpoint_for_reward
 
 
 # Read on each call (tests and deployments may change them): seconds per request, tries per call.

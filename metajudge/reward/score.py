@@ -18,10 +18,10 @@ from annotate.models import Pair
 from metajudge.method import genrm_parsing, scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import MatchRun
-from metajudge.selectors_reward import reward_pairs
+from metajudge.reward.cache import cached_answers_add, endpoint_for_reward
+from metajudge.reward.llm_matcher import answer_with_llm
+from metajudge.reward.selectors import reward_pairs
 from metajudge.services.matching import cache_key
-from metajudge.services.reward_cache import cached_answers_add, endpoint_for_reward
-from metajudge.services.reward_llm import answer_with_llm
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from metajudge.generation.atomize import suggestions_add
+from metajudge.generation.genrm_calls import Outcome
 from metajudge.models import GenrmItem, GenrmRun, Judgment, MatchResult
 from metajudge.runs import lifecycle
-from metajudge.services.atomize import suggestions_add
-from metajudge.services.genrm_calls import Outcome
 
 S = GenrmItem.Status
 MAX_STORED_TEXT = 256 * 1024
