@@ -8,7 +8,6 @@ from functools import lru_cache
 from django.conf import settings
 
 from annotate.models import Checklist, Dataset
-from metajudge.method.matchers import get_matcher
 from metajudge.method.scoring import VALID, score_sample
 
 AGREEMENT_STATUSES = ("submitted", "approved")
@@ -17,6 +16,11 @@ AGREEMENT_STATUSES = ("submitted", "approved")
 @lru_cache(maxsize=8192)
 def _directed_recall(human: tuple[str, ...], other: tuple[str, ...]) -> float | None:
     """Recall of `human` against `other` read as the "model" side, by the MetaJudge rules."""
+    # Not at the top: the offline matchers load numpy and scipy (most of a second), and every
+    # process imports this module at start (annotate's ready() connects the agreement task);
+    # only the worker that computes agreement needs them. annotate -> method is the allowed way.
+    from metajudge.method.matchers import get_matcher  # noqa: PLC0415
+
     text = get_matcher().match(list(human), list(other))
     score = score_sample(
         text,

@@ -13,10 +13,8 @@ class MetajudgeConfig(AppConfig):
         critic_judgments.register(
             critic=self.get_model("Critic"), judgment=self.get_model("Judgment")
         )
-        # Imported here, once the models are loaded, as Django's ready() intends. The tasks are
-        # registered with Celery in every process (web too): metajudge.runs.dispatch sends them
-        # by name.
-        from metajudge import receivers, tasks  # noqa: F401
+        # Imported here, once the models are loaded, as Django's ready() intends.
+        from metajudge import receivers
 
         signals.checklist_revised.connect(
             receivers.on_checklist_revised, dispatch_uid="metajudge.staleness"
