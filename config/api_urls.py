@@ -6,8 +6,8 @@ from annotate import api_checklist, api_imports
 from config.api_token import TokenView
 from metajudge import api_critics
 from metajudge.audit import api as audit_api
+from metajudge.launch import api as api_runs
 from metajudge.reward import api as api_reward
-from metajudge.runs import api as api_runs
 
 
 def api(view):

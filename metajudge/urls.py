@@ -1,7 +1,7 @@
 from django.urls import path
 
 from metajudge.audit import views
-from metajudge.runs import views as views_runs
+from metajudge.launch import views as views_runs
 
 app_name = "audit"
 urlpatterns = [

@@ -13,6 +13,7 @@ from annotate.access import REVIEWER
 from annotate.markdown import render_markdown
 from annotate.selectors import datasets_with_counts
 from metajudge.access import get_audit_dataset, get_result, require_reviewer
+from metajudge.audit.forms import VerdictForm
 from metajudge.audit.selectors import (
     BREAKDOWNS,
     breakdown,
@@ -30,7 +31,6 @@ from metajudge.audit.triage import (
     queue_page,
     spurious_queue,
 )
-from metajudge.forms import VerdictForm
 from metajudge.runs import match_runs as run_services
 from metajudge.selectors import preference
 

@@ -1,21 +1,9 @@
+"""The runs page's form to start a run."""
+
 from django import forms
 
-from metajudge.models import AuditVerdict, JudgeEndpoint, PromptTemplate
-from metajudge.runs.launch import Launch, scoring_matchers
-
-
-class VerdictForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="Verdict", choices=AuditVerdict.Kind.choices, widget=forms.RadioSelect
-    )
-    comment = forms.CharField(
-        label="Comment",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required for “human checklist incomplete”: it is the note annotators get.",
-    )
-
+from metajudge.launch.services import Launch, scoring_matchers
+from metajudge.models import JudgeEndpoint, PromptTemplate
 
 SUBSET_CHOICES = [
     ("all", "All samples (new, stale and failed are redone)"),

@@ -8,12 +8,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from metajudge.access import get_audit_dataset, get_genrm_run, get_run
-from metajudge.forms import RunLaunchForm
 from metajudge.generation import genrm as genrm_services
+from metajudge.launch.forms import RunLaunchForm
+from metajudge.launch.selectors import (
+    OPEN,
+    dataset_runs,
+    launch_choices,
+    launch_estimate,
+    run_report,
+)
+from metajudge.launch.services import run_launch
 from metajudge.models import MatchRun
 from metajudge.runs import match_runs as run_services
-from metajudge.runs.launch import run_launch
-from metajudge.runs.selectors import OPEN, dataset_runs, launch_choices, launch_estimate, run_report
 
 
 def _list_context(dataset) -> dict:

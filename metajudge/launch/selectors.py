@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset, Pair
+from metajudge.launch.services import TEMPLATE_KIND, Launch
 from metajudge.models import (
     CachedAnswer,
     Critic,
@@ -23,7 +24,6 @@ from metajudge.models import (
     PromptTemplate,
 )
 from metajudge.runs import match_runs as run_services
-from metajudge.runs.launch import TEMPLATE_KIND, Launch
 from metajudge.services.matching import cache_key
 from metajudge.services.setup import template_default
 

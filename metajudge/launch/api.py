@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from annotate.access import get_dataset
 from metajudge.access import get_genrm_run, get_run, require_reviewer
+from metajudge.launch.selectors import dataset_runs, launch_estimate, run_ref, run_report
+from metajudge.launch.services import KINDS, SUBSETS, Launch, run_launch
 from metajudge.models import JudgeEndpoint, PromptTemplate
-from metajudge.runs.launch import KINDS, SUBSETS, Launch, run_launch
-from metajudge.runs.selectors import dataset_runs, launch_estimate, run_ref, run_report
 
 RUN_ID = OpenApiParameter(
     "run_id",
