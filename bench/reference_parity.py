@@ -21,6 +21,7 @@ import os
 import random
 import resource
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -135,7 +136,10 @@ def run_reference(reference: Path, data: Path, work: Path, base_url: str, c: int
     return {**row, "seconds": inference, "cpu": inference_cpu}
 
 
-def run_app(data: Path, work: Path, base_url: str, c: int) -> dict:
+def run_app(data: Path, work: Path, base_url: str, c: int, worker_redis: str = "") -> dict:
+    """``run_metajudge --sync`` in its own process (Django start-up and imports included), or,
+    with `worker_redis`, the product's path: a Celery worker already running on that Redis
+    broker takes the run that ``run_metajudge`` enqueues (timed until the run is done)."""
     env = {
         **os.environ,
         "DJANGO_DEBUG": "1",
@@ -157,6 +161,8 @@ def run_app(data: Path, work: Path, base_url: str, c: int) -> dict:
 
     manage("migrate", "-v", "0")
     manage("import_pairs", str(data), "--dataset", "parity")
+    if worker_redis:
+        return _run_on_worker(env, manage, work, base_url, c, worker_redis)
     start, cpu = time.perf_counter(), child_cpu()
     manage(
         "run_metajudge",
@@ -180,6 +186,54 @@ def run_app(data: Path, work: Path, base_url: str, c: int) -> dict:
     return {**row, "seconds": seconds, "cpu": used}
 
 
+def _run_on_worker(env, manage, work: Path, base_url: str, c: int, redis_url: str) -> dict:
+    env.pop("CELERY_TASK_ALWAYS_EAGER")
+    env.update(CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND="")
+    env["CELERY_TASK_DEFAULT_QUEUE"] = env["CELERY_LLM_QUEUE"] = f"parity-{os.getpid()}"
+    log = (work / "worker.log").open("w")
+    # --pool solo: the run's work in the worker's own process, so its CPU can be read.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
+        + ["-Q", env["CELERY_LLM_QUEUE"], "--loglevel", "INFO", "--without-heartbeat"]
+        + ["--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in (work / "worker.log").read_text():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise SystemExit("the Celery worker did not start: see " + str(log.name))
+            time.sleep(0.1)
+        cpu = _proc_cpu(worker.pid)
+        start = time.perf_counter()
+        manage(
+            "run_metajudge",
+            *("--dataset", "parity", "--critic", CRITIC, "--judge-model", "judge-x"),
+            *("--base-url", base_url, "--concurrency", str(c), "--matcher", "llm"),
+        )
+        db = sqlite3.connect(work / "app" / "db.sqlite3")
+        while db.execute("SELECT state FROM metajudge_matchrun ORDER BY id DESC").fetchone()[
+            0
+        ] not in ("done", "failed", "aborted"):
+            time.sleep(0.05)
+        seconds, used = time.perf_counter() - start, _proc_cpu(worker.pid) - cpu
+        db.close()
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        log.close()
+    [row] = json.loads(manage("metajudge_report", "--dataset", "parity", "--format", "json"))
+    return {**row, "seconds": seconds, "cpu": used}
+
+
+def _proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=600)
@@ -190,6 +244,12 @@ def main() -> int:
         "--responder",
         default="metajudge-tricky",
         help="metajudge-fast: a well-formed judge at almost no CPU, for a pure speed comparison",
+    )
+    parser.add_argument(
+        "--worker-redis",
+        default="",
+        help="time the app on a running Celery worker with this Redis broker (e.g. "
+        "redis://127.0.0.1:6379/14), the path a run launched from the browser takes",
     )
     parser.add_argument(
         "--rounds",
@@ -210,7 +270,7 @@ def main() -> int:
                     if who == "ref":
                         refs.append(run_reference(args.reference, data, work, url, c))
                     else:
-                        apps.append(run_app(data, work, url, c))
+                        apps.append(run_app(data, work, url, c, args.worker_redis))
     ref, app = refs[-1], apps[-1]
     for key in ("seconds", "cpu"):
         ref[key] = statistics.median(x[key] for x in refs)
@@ -219,7 +279,8 @@ def main() -> int:
     print(
         f"{args.samples} samples, concurrency {args.concurrency}, judge latency "
         f"{args.latency * 1000:.0f} ms; {args.rounds} interleaved round(s), medians; "
-        f"the endpoint's bound is {bound:.1f} s"
+        f"the endpoint's bound is {bound:.1f} s; app: "
+        + ("a running Celery worker" if args.worker_redis else "run_metajudge --sync")
     )
     if args.rounds > 1:
         print("  reference runs: " + ", ".join(f"{x['seconds']:.1f}" for x in refs) + " s")
