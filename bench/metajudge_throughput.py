@@ -88,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_django(fresh_database("postgres", "rationale_bench_mj"))
     load(args.samples)
-    import metajudge.services.llm_batch  # noqa: F401  a worker has these loaded before its
+    import metajudge.llm.batch  # noqa: F401  a worker has these loaded before its
     import metajudge.services.matching  # noqa: F401  first task; keep import time out
 
     print(f"{args.samples} samples, PostgreSQL, loopback server in its own process")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -15,13 +15,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotate.models import Checklist
+from metajudge.llm import batch
+from metajudge.llm.batch import Answer
 from metajudge.method import scoring
 from metajudge.method.matchers import matcher_for_run
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
 from metajudge.runs import lifecycle
 from metajudge.runs.match_runs import pending_chunks, run_finalize
-from metajudge.services import llm_batch, match_drain, staleness, verdict
+from metajudge.services import match_drain, staleness, verdict
 
 S = MatchResult.Status
 MAX_STORED_TEXT = 256 * 1024
@@ -38,18 +40,6 @@ class Sample:
     cache_key: str = ""
     token: object = None  # the claim this execution holds; only its holder may write
     strict: bool = False  # the template's strict grammar
-
-
-@dataclass
-class Answer:
-    text: str | None
-    error: str = ""
-    attempts: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached: bool = False
-    retries: int = 0  # re-asks after answers that broke the format
-    reasons: list[str] = field(default_factory=list)  # each such answer's problem
 
 
 # What a chunk never reads of its pairs and judgments: at HelpSteer3 scale the texts and the
@@ -263,7 +253,7 @@ def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
     _write(run, [(s, Answer(hits[s.cache_key], cached=True)) for s in todo if s.cache_key in hits])
     misses = [s for s in todo if s.cache_key not in hits]
     if misses:
-        match_drain.drain_with(run, misses, llm_batch.answer_all, _write)
+        match_drain.drain_with(run, misses, batch.answer_all, _write)
 
 
 def run_sync(run: MatchRun) -> MatchRun:

@@ -7,11 +7,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from metajudge.llm import batch
 from metajudge.method import scoring
 from metajudge.method.prompts import render_verdict
 from metajudge.models import MatchResult, MatchRun
 from metajudge.runs import lifecycle
-from metajudge.services import llm_batch, match_drain
+from metajudge.services import match_drain
 
 S = MatchResult.Status
 
@@ -40,7 +41,7 @@ def verdict_samples(run: MatchRun, samples: list) -> None:
             _finish(sample.result, sample, None)
         _write_verdicts(run, skipped)
     if asked:
-        match_drain.drain_with(run, asked, llm_batch.answer_all, _write_answers, grammar=False)
+        match_drain.drain_with(run, asked, batch.answer_all, _write_answers, grammar=False)
 
 
 def _finish(result: MatchResult, sample, answer) -> None:

@@ -1,10 +1,13 @@
-"""The event-loop side of an LLM chunk: overlapping calls, format retries, no database."""
+"""The event-loop side of a chunk of judge calls: calls overlap on one loop, an answer that
+breaks the format is asked again (the reference's rule, or a template's strict grammar), and
+each sample's final answer goes on a queue as it ends. No database here: the caller writes."""
 
 from __future__ import annotations
 
 import asyncio
 import queue
 import threading
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -13,9 +16,24 @@ from metajudge.llm.config import endpoint_config
 from metajudge.method import scoring
 
 
+@dataclass
+class Answer:
+    """A sample's final answer and what it cost."""
+
+    text: str | None
+    error: str = ""
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    retries: int = 0  # re-asks after answers that broke the format
+    reasons: list[str] = field(default_factory=list)  # each such answer's problem
+
+
 def answer_all(run, samples, done: queue.Queue, stop: threading.Event, grammar=True) -> None:
-    """Thread target: answer every sample, putting (sample, Answer) on `done` as each ends.
-    With `grammar`, answers that break the MetaJudge grammar are asked again."""
+    """Thread target: answer every sample (each has `prompt`, `human` and `strict`), putting
+    (sample, Answer) on `done` as each ends. With `grammar`, answers that break the MetaJudge
+    grammar are asked again."""
     asyncio.run(_answer_all(run, samples, done, stop, grammar))
 
 
@@ -28,11 +46,9 @@ async def _answer_all(run, samples, done: queue.Queue, stop: threading.Event, gr
 
 
 async def _answer_one(client: JudgeClient, sample, done: queue.Queue, stop, grammar) -> None:
-    """Ask, and ask again while the answer breaks the format (the reference's rule, or the
-    template's strict grammar), up to the limit. The last answer is kept either way: the
-    metric rules decide whether it scores, as the reference analysis does."""
-    from metajudge.services.matching import Answer
-
+    """Ask, and ask again while the answer breaks the format, up to the limit. The last answer
+    is kept either way: the metric rules decide whether it scores, as the reference analysis
+    does."""
     answer = Answer(text=None)
     strict = bool(getattr(sample, "strict", False))
     for attempt in range(settings.METAJUDGE_FORMAT_RETRIES + 1):
