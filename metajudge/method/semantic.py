@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -71,19 +72,21 @@ _TIE_BREAK = 0.01
 _LEVEL_OF = {0.25: 0.25, 0.5: 0.5, 0.75: 0.75, 1.0: 1.0}
 
 
+@lru_cache(maxsize=65536)
 def masked(text: str) -> str:
     """The atom with its response names blanked: the side gate judges sides, not cosine."""
     return _SPACES.sub(" ", _SIDE.sub(" ", text)).strip()
 
 
-def sides(text: str) -> set[int]:
+@lru_cache(maxsize=65536)
+def sides(text: str) -> frozenset[int]:
     """The responses an atom names (1 for "1"/"A"/"one", 2 for "2"/"B"/"two"), in any of the
     languages above."""
     found = set()
     for match in _SIDE.finditer(text):
         name = (match.group("side") or match.group("cjk") or "").lower()
         found.add(1 if name in ("1", "a", "one") else 2)
-    return found
+    return frozenset(found)
 
 
 def gate(human: str, model: str) -> float:
@@ -138,17 +141,18 @@ class SemanticMatcher:
         self.encoder = encoder
         self.label = f"offline semantic matcher v{VERSION} (all-MiniLM-L6-v2)"
         self._content = _content_vocabulary(encoder.tokenizer)
+        self._count = lru_cache(maxsize=65536)(self._count_one)
 
     def prepare(self, texts: Sequence[str]) -> None:
         self.encoder.encode([masked(t) for t in texts])
 
+    def _count_one(self, key: str) -> int:
+        ids = np.asarray(self.encoder.tokenizer.encode(key).ids, dtype=np.int64)
+        return max(1, int(self._content[np.minimum(ids, len(self._content) - 1)].sum()))
+
     def content_counts(self, keys: Sequence[str]) -> np.ndarray:
         """Content word pieces per (masked) text: the tokenizer alone, no forward pass."""
-        counts = []
-        for encoding in self.encoder.tokenizer.encode_batch(list(keys)):
-            ids = np.asarray(encoding.ids, dtype=np.int64)
-            counts.append(max(1, int(self._content[np.minimum(ids, len(self._content) - 1)].sum())))
-        return np.asarray(counts, dtype=np.float64)
+        return np.asarray([self._count(k) for k in keys], dtype=np.float64)
 
     def content_tokens(self, keys: Sequence[str]) -> list[np.ndarray]:
         """Unit vectors of each (masked) text's content tokens (for bench/matcher_fit.py's
