@@ -39,10 +39,12 @@ def load(samples: int) -> None:
         import_pairs(stream=stream, dataset_name="bench")
 
 
-def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, int]:
+def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, int, float]:
+    """(seconds, done, errors, seconds spent in calls): the calls are timed from the drain's
+    start to its end, so the chunk's claim, prompts and final writes are left out of them."""
     from annotate.models import Dataset
     from metajudge.models import Critic, MatchRun
-    from metajudge.services import matching, runs
+    from metajudge.services import lifecycle, matching, runs
     from metajudge.services.setup import endpoint_for, template_default
 
     endpoint = endpoint_for(model=model, base_url=base_url, concurrency=concurrency)
@@ -55,12 +57,26 @@ def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, in
         concurrency=concurrency,
         enqueue=False,
     )
+    in_calls = []
+    drain = lifecycle.drain
+
+    def timed_drain(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return drain(*args, **kwargs)
+        finally:
+            in_calls.append(time.perf_counter() - began)
+
+    lifecycle.drain = timed_drain
     start = time.perf_counter()
-    for chunk in runs.pending_chunks(run):
-        matching.process_chunk(run_id=run.pk, pair_ids=chunk)
+    try:
+        for chunk in runs.pending_chunks(run):
+            matching.process_chunk(run_id=run.pk, pair_ids=chunk)
+    finally:
+        lifecycle.drain = drain
     elapsed = time.perf_counter() - start
     run = MatchRun.objects.get(pk=run.pk)
-    return elapsed, run.done_count, run.error_count
+    return elapsed, run.done_count, run.error_count, sum(in_calls)
 
 
 def main() -> None:
@@ -79,7 +95,7 @@ def main() -> None:
         try:
             for c in concurrencies:
                 # a distinct model name per run: the result cache must not answer for us
-                elapsed, done, errors = one_run(
+                elapsed, done, errors, in_calls = one_run(
                     f"http://127.0.0.1:{18000 + int(latency * 1000)}/v1", c, f"judge-{latency}-{c}"
                 )
                 rate = done / elapsed
@@ -90,6 +106,11 @@ def main() -> None:
                 if latency:
                     bound = c / latency
                     line += f" (bound {bound:.0f}/s, {100 * rate / bound:.0f}% of it)"
+                    line += (
+                        f"; while calls were in flight {done / in_calls:.0f}/s "
+                        f"({100 * done / in_calls / bound:.0f}%), chunk set-up and final "
+                        f"writes {elapsed - in_calls:.2f}s"
+                    )
                 else:
                     line += f" -> overhead {1000 * elapsed / done:.2f} ms/sample"
                 print(line, flush=True)

@@ -19,7 +19,10 @@ import argparse
 import json
 import os
 import random
+import resource
 import socket
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +60,12 @@ def write_input(path: Path, samples: int) -> None:
             out.write(json.dumps(base, ensure_ascii=False) + "\n")
 
 
+def child_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,7 +86,7 @@ def judge(latency: float, responder: str = "metajudge-tricky"):
 
 def run_reference(reference: Path, data: Path, work: Path, base_url: str, c: int) -> dict:
     out = work / "reference" / "out.jsonl"
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), child_cpu()
     subprocess.run(
         [
             sys.executable,
@@ -107,7 +116,7 @@ def run_reference(reference: Path, data: Path, work: Path, base_url: str, c: int
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    inference = time.perf_counter() - start
+    inference, inference_cpu = time.perf_counter() - start, child_cpu() - cpu
     figures = work / "reference" / "figures.json"
     subprocess.run(
         [
@@ -124,10 +133,13 @@ def run_reference(reference: Path, data: Path, work: Path, base_url: str, c: int
         stdout=subprocess.DEVNULL,
     )
     [row] = json.loads(figures.read_text())
-    return {**row, "seconds": inference}
+    return {**row, "seconds": inference, "cpu": inference_cpu}
 
 
-def run_app(data: Path, work: Path, base_url: str, c: int) -> dict:
+def run_app(data: Path, work: Path, base_url: str, c: int, worker_redis: str = "") -> dict:
+    """``run_metajudge --sync`` in its own process (Django start-up and imports included), or,
+    with `worker_redis`, the product's path: a Celery worker already running on that Redis
+    broker takes the run that ``run_metajudge`` enqueues (timed until the run is done)."""
     env = {
         **os.environ,
         "DJANGO_DEBUG": "1",
@@ -149,7 +161,9 @@ def run_app(data: Path, work: Path, base_url: str, c: int) -> dict:
 
     manage("migrate", "-v", "0")
     manage("import_pairs", str(data), "--dataset", "parity")
-    start = time.perf_counter()
+    if worker_redis:
+        return _run_on_worker(env, manage, work, base_url, c, worker_redis)
+    start, cpu = time.perf_counter(), child_cpu()
     manage(
         "run_metajudge",
         "--dataset",
@@ -167,9 +181,57 @@ def run_app(data: Path, work: Path, base_url: str, c: int) -> dict:
         "--sync",
         ok=(0, 1),
     )  # 1: some samples ended as errors, as the judge intends
-    seconds = time.perf_counter() - start
+    seconds, used = time.perf_counter() - start, child_cpu() - cpu
     [row] = json.loads(manage("metajudge_report", "--dataset", "parity", "--format", "json"))
-    return {**row, "seconds": seconds}
+    return {**row, "seconds": seconds, "cpu": used}
+
+
+def _run_on_worker(env, manage, work: Path, base_url: str, c: int, redis_url: str) -> dict:
+    env.pop("CELERY_TASK_ALWAYS_EAGER")
+    env.update(CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND="")
+    env["CELERY_TASK_DEFAULT_QUEUE"] = env["CELERY_LLM_QUEUE"] = f"parity-{os.getpid()}"
+    log = (work / "worker.log").open("w")
+    # --pool solo: the run's work in the worker's own process, so its CPU can be read.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
+        + ["-Q", env["CELERY_LLM_QUEUE"], "--loglevel", "INFO", "--without-heartbeat"]
+        + ["--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in (work / "worker.log").read_text():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise SystemExit("the Celery worker did not start: see " + str(log.name))
+            time.sleep(0.1)
+        cpu = _proc_cpu(worker.pid)
+        start = time.perf_counter()
+        manage(
+            "run_metajudge",
+            *("--dataset", "parity", "--critic", CRITIC, "--judge-model", "judge-x"),
+            *("--base-url", base_url, "--concurrency", str(c), "--matcher", "llm"),
+        )
+        db = sqlite3.connect(work / "app" / "db.sqlite3")
+        while db.execute("SELECT state FROM metajudge_matchrun ORDER BY id DESC").fetchone()[
+            0
+        ] not in ("done", "failed", "aborted"):
+            time.sleep(0.05)
+        seconds, used = time.perf_counter() - start, _proc_cpu(worker.pid) - cpu
+        db.close()
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        log.close()
+    [row] = json.loads(manage("metajudge_report", "--dataset", "parity", "--format", "json"))
+    return {**row, "seconds": seconds, "cpu": used}
+
+
+def _proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -183,19 +245,46 @@ def main() -> int:
         default="metajudge-tricky",
         help="metajudge-fast: a well-formed judge at almost no CPU, for a pure speed comparison",
     )
+    parser.add_argument(
+        "--worker-redis",
+        default="",
+        help="time the app on a running Celery worker with this Redis broker (e.g. "
+        "redis://127.0.0.1:6379/14), the path a run launched from the browser takes",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="interleaved runs of each (the order alternates); times are medians",
+    )
     args = parser.parse_args()
+    refs, apps, c = [], [], args.concurrency
     with tempfile.TemporaryDirectory(prefix="parity-") as tmp:
-        work = Path(tmp)
-        data = work / "in.jsonl"
+        data = Path(tmp) / "in.jsonl"
         write_input(data, args.samples)
-        with judge(args.latency, args.responder) as url:
-            ref = run_reference(args.reference, data, work, url, args.concurrency)
-        with judge(args.latency, args.responder) as url:
-            app = run_app(data, work, url, args.concurrency)
+        for r in range(args.rounds):
+            work = Path(tmp) / f"round-{r}"
+            order = ("ref", "app") if r % 2 == 0 else ("app", "ref")
+            for who in order:
+                with judge(args.latency, args.responder) as url:
+                    if who == "ref":
+                        refs.append(run_reference(args.reference, data, work, url, c))
+                    else:
+                        apps.append(run_app(data, work, url, c, args.worker_redis))
+    ref, app = refs[-1], apps[-1]
+    for key in ("seconds", "cpu"):
+        ref[key] = statistics.median(x[key] for x in refs)
+        app[key] = statistics.median(x[key] for x in apps)
+    bound = args.samples * args.latency / args.concurrency
     print(
         f"{args.samples} samples, concurrency {args.concurrency}, judge latency "
-        f"{args.latency * 1000:.0f} ms"
+        f"{args.latency * 1000:.0f} ms; {args.rounds} interleaved round(s), medians; "
+        f"the endpoint's bound is {bound:.1f} s; app: "
+        + ("a running Celery worker" if args.worker_redis else "run_metajudge --sync")
     )
+    if args.rounds > 1:
+        print("  reference runs: " + ", ".join(f"{x['seconds']:.1f}" for x in refs) + " s")
+        print("  app runs:       " + ", ".join(f"{x['seconds']:.1f}" for x in apps) + " s")
     print(f"{'figure':<20} {'reference':>12} {'app':>12} {'|diff|':>10}")
     worst = 0.0
     for key in KEYS:
@@ -205,7 +294,12 @@ def main() -> int:
     print(f"{'total_samples':<20} {ref['total_samples']:>12} {app['total_samples']:>12}")
     print(
         f"wall time: reference inference {ref['seconds']:.1f} s, app run {app['seconds']:.1f} s "
-        f"(app/ref {app['seconds'] / ref['seconds']:.2f}x)"
+        f"(app/ref {app['seconds'] / ref['seconds']:.2f}x; app at "
+        f"{bound / app['seconds']:.0%} of the bound, reference at {bound / ref['seconds']:.0%})"
+    )
+    print(
+        f"process CPU (user + system): reference inference {ref['cpu']:.1f} s, app run "
+        f"{app['cpu']:.1f} s (the loopback judge runs in a process of its own, not counted)"
     )
     print("identical" if worst < 1e-12 else f"DIFFERENT (max |diff| {worst:.2e})")
     return 0 if worst < 1e-12 else 1

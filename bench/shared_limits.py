@@ -68,12 +68,15 @@ def run(server: LLMServer, processes: int, redis_url: str, rpm: int = 0) -> dict
     sampler.join()
     ends = sorted(t for r in reports for t in r["ended"])
     span = ends[-1] - min(r["started_at"] for r in reports)
-    per_second = sampler.most_in_one_second()
+    per_second = server.most_arrivals_within(1.0)
+    per_ten = server.most_arrivals_within(10.0)
     return {
         "ok": sum(r["ok"] for r in reports),
         "rate": len(ends) / span,
         "max_in_flight": server.stats["max_in_flight"],
         "per_second": per_second,
+        "per_ten_seconds": per_ten,
+        "completions_per_second": sampler.most_in_one_second(),
     }
 
 
@@ -96,8 +99,10 @@ def main() -> None:
                 )
         r = run(server, 4, args.redis, rpm=1200)
         print(
-            f"rpm 1200 shared by 4 processes: {r['rate']:.1f} calls/s, at most "
-            f"{r['per_second']} reached the server in any one second (limit 20), max in flight "
+            f"rpm 1200 shared by 4 processes: {r['rate']:.1f} calls/s; requests that reached the "
+            f"server: at most {r['per_second']} in any one second (the rate allows 20), "
+            f"{r['per_ten_seconds']} in any ten (200); completions (latency jitter included): "
+            f"at most {r['completions_per_second']} in one second; max in flight "
             f"{r['max_in_flight']}"
         )
 

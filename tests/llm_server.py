@@ -579,6 +579,9 @@ class _Stats:
     by_fault: Counter[str] = field(default_factory=Counter)
     attempts: Counter[str] = field(default_factory=Counter)
     bodies: deque[JSONDict] = field(init=False)
+    # When each completion request reached the server (time.monotonic()): what a rate limit
+    # is about, unlike completions, whose times carry the latency's jitter.
+    arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
 
     def __post_init__(self) -> None:
         self.bodies = deque(maxlen=self.max_bodies)
@@ -709,8 +712,19 @@ class LLMServer:
                 "by_fault": dict(s.by_fault),
                 "attempts": dict(s.attempts),
                 "bodies": list(s.bodies),
+                "arrivals": list(s.arrivals),
                 "faults_remaining": self._plan.remaining,
             }
+
+    def most_arrivals_within(self, seconds: float) -> int:
+        """The most completion requests that reached the server within any `seconds`."""
+        times = self.stats["arrivals"]
+        best, first = 0, 0
+        for last, t in enumerate(times):
+            while t - times[first] >= seconds:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
 
     def attempts_for(self, prompt: str | JSONDict) -> int:
         """How many completion requests carried this prompt (last user message)."""
@@ -743,6 +757,7 @@ class LLMServer:
         with self._lock:
             s = self._stats
             s.completions += 1
+            s.arrivals.append(time.monotonic())
             s.bodies.append(request)
             s.attempts[prompt_key(request)] += 1
             hook = self._fault_for

@@ -6,6 +6,8 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from annotate.models import Checklist, ChecklistRevision
 from metajudge.method import scoring
@@ -276,4 +278,22 @@ def test_a_retried_task_takes_back_its_own_claims_at_once(demo):
     assert matching.claim(run, chunk, "another-task") == []  # the lease still holds
     assert len(matching.claim(run, chunk, owner, attempt=1)) == 32  # the same task, retried
     matching.process_chunk(run_id=run.pk, pair_ids=chunk, owner=owner, attempt=2)
+    assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32
+
+
+@pytest.mark.django_db
+def test_a_chunk_loads_no_pair_text_and_its_queries_do_not_grow_with_it(demo, llm_server):
+    """A chunk reads each pair's preference and each judgment's atoms, never the pair's texts
+    or imported line (most of a pair's bytes), and never one row at a time."""
+    run = start_llm(demo, "careful-judge", llm_server)
+    [chunk] = runs.pending_chunks(run)
+    small, large = chunk[:2], chunk[2:]
+    with CaptureQueriesContext(connection) as few:
+        matching.process_chunk(run_id=run.pk, pair_ids=small)
+    with CaptureQueriesContext(connection) as many:
+        matching.process_chunk(run_id=run.pk, pair_ids=large)
+    assert len(large) > 10 * len(small)
+    assert len(many) <= len(few) + 6  # flushes every half second, not per row
+    claimed = [q["sql"] for q in many if "annotate_pair" in q["sql"] and "SELECT" in q["sql"]]
+    assert claimed and not any("raw_json" in sql or "response_1" in sql for sql in claimed)
     assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32

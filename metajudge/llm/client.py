@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 
 import openai
-from openai.types.chat import ChatCompletion
 
 from metajudge.llm import egress, keys
 from metajudge.llm.limits import SharedLimits
@@ -148,11 +147,12 @@ class JudgeClient:
         await self.limiter.wait()
         try:
             async with self.slots, self.shared.slot() if self.shared else _NO_GATE:
-                # The SDK's own POST with a plain body: the same request and response types as
-                # chat.completions.create, without re-validating our parameters on every call.
+                # The SDK's own POST with a plain body and the JSON answer as it came (the same
+                # request, errors and retries as chat.completions.create, without validating
+                # our parameters or building a response model on every call: CPU per call).
                 response = await self.client.post(
                     "/chat/completions",
-                    cast_to=ChatCompletion,
+                    cast_to=object,
                     body={
                         "model": self.config.model,
                         "temperature": self.config.temperature,
@@ -187,20 +187,34 @@ class JudgeClient:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
 
     @staticmethod
-    def _read(response, result: CallResult) -> float | None:
-        usage = getattr(response, "usage", None)
-        if usage is not None:
-            result.prompt_tokens += usage.prompt_tokens or 0
-            result.completion_tokens += usage.completion_tokens or 0
-        if not response.choices:
+    def _read(body, result: CallResult) -> float | None:
+        """Take the text and usage from a chat completion's JSON; anything else is an error
+        that names what was wrong (an untrusted server may send any shape)."""
+        if not isinstance(body, dict):
+            result.error = "malformed answer: the body is not a JSON object"
+            return None
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            result.prompt_tokens += _count(usage.get("prompt_tokens"))
+            result.completion_tokens += _count(usage.get("completion_tokens"))
+        choices = body.get("choices")
+        if not choices or not isinstance(choices, list):
             result.error = "empty answer: no choices"
             return None
-        content = response.choices[0].message.content
+        message = choices[0].get("message") if isinstance(choices[0], dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
         if content is None:
             result.error = "empty answer: no content"
             return None
+        if not isinstance(content, str):
+            result.error = "malformed answer: the content is not text"
+            return None
         result.text, result.error = content, ""
         return None
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _shared_limits(config: EndpointConfig) -> SharedLimits | None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+import aiohttp
 import anyio.to_thread
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -115,9 +117,10 @@ def _is_literal(host: str) -> bool:
     return True
 
 
-class EgressTransport(httpx.AsyncHTTPTransport):
-    """An async transport that connects only to checked addresses (the next one when one
-    refuses the connection, as a plain client would try each: localhost is ::1 and 127.0.0.1)."""
+class _EgressAsync:
+    """Connect only to checked addresses (the next one when one refuses the connection, as a
+    plain client would try each: localhost is ::1 and 127.0.0.1). Mixed into an async
+    transport, before it in the bases."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -131,6 +134,37 @@ class EgressTransport(httpx.AsyncHTTPTransport):
             except httpx.ConnectError:
                 continue
         return await super().handle_async_request(_pinned(request, url, addresses[-1]))
+
+
+class EgressTransport(_EgressAsync, httpx.AsyncHTTPTransport):
+    """The policy over httpx's own transport (httpcore and h11)."""
+
+
+class _Aiohttp(AiohttpTransport):
+    """httpx-aiohttp's transport, with aiohttp's connection errors named as httpx names them:
+    its table turns a refused connection or a dropped one into a connect timeout, which would
+    stop the next checked address from being tried and tell a user "timed out"."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.ConnectTimeout as exc:
+            cause = exc.__cause__
+            if isinstance(cause, TimeoutError):
+                raise
+            if isinstance(cause, aiohttp.ClientConnectorError):
+                raise httpx.ConnectError(str(cause), request=request) from cause
+            if isinstance(cause, aiohttp.ServerDisconnectedError):
+                raise httpx.RemoteProtocolError(str(cause), request=request) from cause
+            if isinstance(cause, aiohttp.ClientConnectionError):
+                raise httpx.ReadError(str(cause), request=request) from cause
+            raise
+
+
+class EgressAiohttpTransport(_EgressAsync, _Aiohttp):
+    """The policy over aiohttp, the transport judge calls use: its C HTTP parser costs about
+    40% less CPU per call than h11 (bench/metajudge_throughput.py), which is what keeps 32 or
+    64 calls in flight on one event loop. The openai SDK supports it (openai[aiohttp])."""
 
 
 class EgressSyncTransport(httpx.HTTPTransport):
@@ -149,10 +183,11 @@ class EgressSyncTransport(httpx.HTTPTransport):
 
 def async_client(*, timeout: float, connections: int) -> httpx.AsyncClient:
     """The only way the app builds an HTTP client for a judge: policy on, no redirects, and no
-    proxy from the environment (a proxy would connect to addresses nobody checked)."""
+    proxy from the environment (a proxy would connect to addresses nobody checked; aiohttp's
+    session, like trust_env=False, reads none)."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(
-        transport=EgressTransport(limits=limits),
+        transport=EgressAiohttpTransport(limits=limits, trust_env=False),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,

@@ -143,24 +143,35 @@ def drain(
     stop = threading.Event()
     worker = threading.Thread(target=answer_all, args=(jobs, done, stop), daemon=True)
     worker.start()
-    finished, batch, last_flush = 0, [], time.monotonic()
-    last_renew = last_flush
+    finished, last_renew = 0, time.monotonic()
     while finished < len(jobs):
         if time.monotonic() - last_renew >= heartbeat_every():
             renew()
             last_renew = time.monotonic()
-        try:
-            batch.append(done.get(timeout=WRITE_EVERY))
-            finished += 1
-        except queue.Empty:
-            pass
-        if batch and (time.monotonic() - last_flush >= WRITE_EVERY or finished == len(jobs)):
-            write(batch)
-            batch, last_flush = [], time.monotonic()
-            if aborted():
-                stop.set()
-                break
+        # Sleep a flush interval (or until the calls end) and take what came back: this thread
+        # wakes twice a second, not once per answer, so it never takes the GIL from the event
+        # loop for a single result.
+        worker.join(timeout=WRITE_EVERY)
+        batch = _take(done)
+        if not batch:
+            if not worker.is_alive():
+                break  # the loop thread died before it answered every job
+            continue
+        finished += len(batch)
+        write(batch)
+        if aborted():
+            stop.set()
+            break
     worker.join()
+
+
+def _take(done: queue.Queue) -> list:
+    batch = []
+    while True:
+        try:
+            batch.append(done.get_nowait())
+        except queue.Empty:
+            return batch
 
 
 def chunk_open(runs: QuerySet, items: QuerySet, pair_ids: list[int]) -> bool:

@@ -51,11 +51,21 @@ class Answer:
     reasons: list[str] = field(default_factory=list)  # each such answer's problem
 
 
+# What a chunk never reads of its pairs and judgments: at HelpSteer3 scale the texts and the
+# imported line are most of a pair's bytes (about 12 KB each), loaded for nothing otherwise.
+UNREAD = ("pair__context", "pair__response_1", "pair__response_2", "pair__human_reasons")
+UNREAD += ("pair__raw_json", "judgment__error")
+
+
 def claim(
     run: MatchRun, pair_ids: list[int], owner: str | None = None, attempt: int = 0
 ) -> list[MatchResult]:
     items = MatchResult.objects.filter(run=run, pair_id__in=pair_ids)
-    return list(lifecycle.claim(items, owner, attempt).select_related("judgment", "pair", "run"))
+    unread = (
+        UNREAD if run.matcher == MatchRun.Matcher.VERDICT else (*UNREAD, "judgment__generated_text")
+    )
+    claimed = lifecycle.claim(items, owner, attempt).select_related("judgment", "pair", "run")
+    return list(claimed.defer(*unread))
 
 
 def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:

@@ -7,6 +7,9 @@ from annotate.models import Dataset
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = "Write a dataset's checklists to stdout as RationaleRM JSONL or CSV."
 
     def add_arguments(self, parser):

@@ -7,6 +7,9 @@ from annotate.services.imports import import_pairs
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = "Import RationaleRM, HelpSteer3 or R-Align JSONL into a dataset (format detected)."
 
     def add_arguments(self, parser):

@@ -6,6 +6,9 @@ from metajudge.services import genrm
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = (
         "Propose human atoms from annotators' free-text reasons (HelpSteer3 reasoning). "
         "They are stored as suggestions for annotators, never as the checklist itself."

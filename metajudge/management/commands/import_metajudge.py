@@ -5,6 +5,9 @@ from metajudge.services.imports import metajudge_import
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = "Import reference MetaJudge inference output (JSONL) as a run for a critic."
 
     def add_arguments(self, parser):

@@ -21,6 +21,9 @@ COLUMNS = [
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = "Per-critic MetaJudge figures for a dataset (latest run of each critic)."
 
     def add_arguments(self, parser):

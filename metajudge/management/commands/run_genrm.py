@@ -8,6 +8,9 @@ from metajudge.services.setup import endpoint_for
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = "Ask a GenRM (an OpenAI-compatible model) to judge every pair of a dataset as a critic."
 
     def add_arguments(self, parser):

@@ -10,6 +10,9 @@ from metajudge.services.setup import endpoint_for, template_default
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = "Score a critic's rationales against the human checklists with MetaJudge."
 
     def add_arguments(self, parser):

@@ -8,6 +8,9 @@ from metajudge.services.setup import endpoint_for, template_default
 
 
 class Command(BaseCommand):
+    # The system checks load every URL and view (about half a second): `manage.py check`,
+    # runserver and migrate run them; a data command does not need them on each call.
+    requires_system_checks: list[str] = []
     help = (
         "Verdict mode (R-Align): ask a binary meta-judge whether each label-correct "
         "rationale names the decisive factors of the golden judgment."
