@@ -9,12 +9,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from annotate import critic_judgments
 from annotate.access import get_dataset, get_pair, visible_datasets
 from annotate.exports import iter_csv, iter_rationalerm
 from annotate.models import Checklist, Dataset, Pair
 from annotate.pagination import PageOrCursor
 from annotate.selectors import datasets_with_counts
-from metajudge.models import Judgment
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -169,8 +169,10 @@ class PairDetail(generics.RetrieveAPIView):
 
 def _full_pairs(qs):
     # Only the columns the serializer shows: a judgment's generated text can be long.
-    judgments = Judgment.objects.select_related("critic").only(
-        "pair_id", "label", "atoms", "source", "critic__name"
+    judgments = (
+        critic_judgments.judgment_model()
+        .objects.select_related("critic")
+        .only("pair_id", "label", "atoms", "source", "critic__name")
     )
     checklists = (
         Checklist.objects.filter(slot=0)

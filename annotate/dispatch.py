@@ -8,7 +8,7 @@ from django.core.cache import cache
 from kombu.exceptions import OperationalError
 
 from annotate.models import Dataset, DatasetAgreement
-from annotate.selectors import agreement_summary
+from annotate.selectors_agreement import agreement_summary
 from annotate.services.agreement import agreement_state
 from annotate.tasks import compute_agreement, run_import
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import OuterRef, Subquery
 
+from annotate import critic_judgments
 from annotate.csvsafe import csv_row
 from annotate.models import Checklist, Dataset, Pair
 from annotate.records import CRITIC_SUFFIXES, HUMAN_KEY
-from metajudge.models import Critic, Judgment
 
 CHUNK = 2000
 
@@ -52,12 +52,16 @@ def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
-def _generated_judgments(pair_ids: list[int], critic: str) -> dict[int, list[Judgment]]:
+def _generated_judgments(pair_ids: list[int], critic: str) -> dict[int, list]:
     """Judgments produced by the app (not imported) belong in the record too."""
-    qs = Judgment.objects.filter(pair_id__in=pair_ids).exclude(source="import")
+    qs = (
+        critic_judgments.judgment_model()
+        .objects.filter(pair_id__in=pair_ids)
+        .exclude(source="import")
+    )
     if critic:
         qs = qs.filter(critic__name=critic)
-    found: dict[int, list[Judgment]] = {}
+    found: dict[int, list] = {}
     for judgment in qs.select_related("critic"):
         found.setdefault(judgment.pair_id, []).append(judgment)
     return found
@@ -68,7 +72,7 @@ def _as_json(atoms) -> list:
     return json.loads(atoms) if isinstance(atoms, str) else atoms
 
 
-def _patched(raw_json: str, atoms, revision, judgments: list[Judgment], critic: str) -> str:
+def _patched(raw_json: str, atoms, revision, judgments: list, critic: str) -> str:
     untouched = revision in (None, 1) and not judgments and not critic
     if untouched:
         return raw_json  # byte-for-byte round trip
@@ -101,7 +105,8 @@ def iter_rationalerm(dataset: Dataset, *, domain: str = "", critic: str = "") ->
 
 def iter_csv(dataset: Dataset, *, domain: str = "", critic: str = "") -> Iterator[str]:
     critics = list(
-        Critic.objects.filter(judgments__pair__dataset=dataset)
+        critic_judgments.critic_model()
+        .objects.filter(judgments__pair__dataset=dataset)
         .distinct()
         .order_by("name")
         .values_list("name", flat=True)
@@ -124,7 +129,9 @@ def iter_csv(dataset: Dataset, *, domain: str = "", critic: str = "") -> Iterato
 
 
 def _judgments_by_pair(pair_ids: list[int], critics: list[str]) -> dict:
-    rows = Judgment.objects.filter(pair_id__in=pair_ids, critic__name__in=critics).values_list(
-        "pair_id", "critic__name", "label", "atoms"
+    rows = (
+        critic_judgments.judgment_model()
+        .objects.filter(pair_id__in=pair_ids, critic__name__in=critics)
+        .values_list("pair_id", "critic__name", "label", "atoms")
     )
     return {(pid, name): (label, atoms) for pid, name, label, atoms in rows}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotate import views, views_browse, views_imports
+from annotate import views, views_browse, views_history, views_imports, views_review
 
 app_name = "annotate"
 urlpatterns = [
@@ -12,16 +12,22 @@ urlpatterns = [
     path("checklists/<int:checklist_id>/", views.checklist_detail, name="checklist"),
     path("checklists/<int:checklist_id>/save/", views.checklist_save_view, name="save"),
     path("checklists/<int:checklist_id>/submit/", views.checklist_submit_view, name="submit"),
-    path("checklists/<int:checklist_id>/history/", views.checklist_history, name="history"),
-    path("checklists/<int:checklist_id>/diff/", views.checklist_diff, name="diff"),
-    path("checklists/<int:checklist_id>/restore/", views.checklist_restore_view, name="restore"),
-    path("checklists/<int:checklist_id>/review/", views.review_view, name="review_checklist"),
+    path("checklists/<int:checklist_id>/history/", views_history.checklist_history, name="history"),
+    path("checklists/<int:checklist_id>/diff/", views_history.checklist_diff, name="diff"),
+    path(
+        "checklists/<int:checklist_id>/restore/",
+        views_history.checklist_restore_view,
+        name="restore",
+    ),
+    path(
+        "checklists/<int:checklist_id>/review/", views_review.review_view, name="review_checklist"
+    ),
     path(
         "checklists/<int:checklist_id>/suggestions/<int:suggestion_id>/",
         views.suggestion_view,
         name="suggestion",
     ),
-    path("review/", views.review_queue, name="review"),
-    path("agreement/", views.agreement, name="agreement"),
+    path("review/", views_review.review_queue, name="review"),
+    path("agreement/", views_review.agreement, name="agreement"),
     path("imports/<int:job_id>/", views_imports.import_job, name="import"),
 ]

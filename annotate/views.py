@@ -3,25 +3,22 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from annotate import selectors as sel
-from annotate.access import REVIEWER, get_checklist, get_dataset_by_id, get_pair, has_role
-from annotate.dispatch import agreement_for
+from annotate.access import REVIEWER, get_checklist, get_pair, has_role
 from annotate.hints import atom_hints
 from annotate.models import Checklist
 from annotate.services.assignments import checklist_claim, checklist_claim_next
 from annotate.services.checklists import (
     ChecklistConflict,
     ClaimLost,
-    checklist_restore,
     checklist_save,
     checklist_submit,
 )
-from annotate.services.reviews import checklist_review
 from annotate.services.suggestions import suggestion_decide
+from annotate.views_helpers import queue_filters, render_page
 
 STATUS_CHOICES = [
     ("", "Any"),
@@ -36,24 +33,9 @@ def home(request):
     return redirect("annotate:index")
 
 
-def _page(request, template: str, region: str, context: dict, status: int = 200):
-    name = f"{template}#{region}" if request.htmx else template
-    return render(request, name, context, status=status)
-
-
-def _filters(request) -> dict:
-    data = request.GET if request.method == "GET" else request.POST
-    dataset_id = data.get("dataset", "")
-    return {
-        "dataset_id": int(dataset_id) if dataset_id.isdigit() else None,
-        "domain": data.get("domain", "")[:64],
-        "status": data.get("status", "") if data.get("status") in sel.STATUS_FILTERS else "",
-    }
-
-
 @require_GET
 def index(request):
-    f = _filters(request)
+    f = queue_filters(request)
     user = request.user
     mine = list(sel.my_checklists(user, **f)[: sel.QUEUE_LIMIT])
     context = {
@@ -69,7 +51,7 @@ def index(request):
         "filters": f,
         "status_choices": STATUS_CHOICES,
     }
-    return _page(request, "annotate/index.html", "queue", context)
+    return render_page(request, "annotate/index.html", "queue", context)
 
 
 def _next_open(user, mine: list, filters: dict):
@@ -84,7 +66,7 @@ def _next_open(user, mine: list, filters: dict):
 def claim_next(request):
     if request.method != "POST":
         return redirect("annotate:index")
-    f = _filters(request)
+    f = queue_filters(request)
     skip = request.POST.get("skip", "")
     checklist = sel.next_open_checklist(
         request.user, exclude_id=int(skip) if skip.isdigit() else None
@@ -127,7 +109,7 @@ def _workspace(request, pair, checklist, *, status: int = 200, region: str = "wo
     }
     if checklist is None:
         context["others"] = sel.pair_checklists(pair) if context["is_reviewer"] else []
-    return _page(request, "annotate/pair.html", region, context, status=status)
+    return render_page(request, "annotate/pair.html", region, context, status=status)
 
 
 @require_GET
@@ -229,102 +211,3 @@ def suggestion_view(request, checklist_id: int, suggestion_id: int):
     if not request.htmx:
         return redirect("annotate:checklist", checklist.pk)
     return _workspace(request, checklist.pair, result.checklist, region="workspace")
-
-
-@require_GET
-def checklist_history(request, checklist_id: int):
-    checklist = get_checklist(request.user, checklist_id)
-    can_restore = (
-        checklist.owner_id == request.user.pk and checklist.status in Checklist.EDITABLE_STATUSES
-    )
-    context = {
-        "checklist": checklist,
-        "pair": checklist.pair,
-        "can_restore": can_restore,
-        "revisions": sel.revisions_of(checklist),
-    }
-    return _page(request, "annotate/history.html", "history", context)
-
-
-@require_GET
-def checklist_diff(request, checklist_id: int):
-    checklist = get_checklist(request.user, checklist_id)
-    revisions = {r.number: r for r in sel.revisions_of(checklist)}
-    new_n = _int(request.GET.get("b"), checklist.version)
-    old_n = _int(request.GET.get("a"), new_n - 1)
-    old, new = revisions.get(old_n), revisions.get(new_n)
-    context = {
-        "checklist": checklist,
-        "pair": checklist.pair,
-        "old": old,
-        "new": new,
-        "diff": sel.atom_diff(old.atoms if old else [], new.atoms if new else []),
-        "revisions": list(revisions.values()),
-    }
-    return _page(request, "annotate/history.html", "diff", context)
-
-
-def _int(value, default: int) -> int:
-    return int(value) if value and str(value).isdigit() else default
-
-
-@require_POST
-def checklist_restore_view(request, checklist_id: int):
-    checklist = get_checklist(request.user, checklist_id)
-    number = _int(request.POST.get("number"), 0)
-    try:
-        checklist_restore(
-            checklist_id=checklist.pk,
-            user=request.user,
-            number=number,
-            version=_int(request.POST.get("version"), -1),
-        )
-    except ChecklistConflict:
-        messages.error(request, "The checklist changed meanwhile; look again before restoring.")
-        return redirect("annotate:history", checklist.pk)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("annotate:history", checklist.pk)
-    messages.success(request, f"Restored revision {number} as a new revision.")
-    return redirect("annotate:checklist", checklist.pk)
-
-
-@require_GET
-def review_queue(request):
-    if not has_role(request.user, REVIEWER):
-        raise PermissionDenied("Only reviewers may review checklists.")
-    f = _filters(request)
-    context = {
-        "queue": sel.review_queue(request.user, dataset_id=f["dataset_id"])[:100],
-        "recent": sel.recently_reviewed(request.user),
-        "datasets": sel.datasets_with_counts(request.user, role=REVIEWER),
-        "filters": f,
-    }
-    return _page(request, "annotate/review.html", "review_queue", context)
-
-
-@require_POST
-def review_view(request, checklist_id: int):
-    checklist = get_checklist(request.user, checklist_id, review=True)
-    try:
-        checklist_review(
-            checklist_id=checklist.pk,
-            reviewer=request.user,
-            verdict=request.POST.get("verdict", ""),
-            comment=request.POST.get("comment", ""),
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("annotate:checklist", checklist.pk)
-    messages.success(request, "Review recorded.")
-    return redirect(reverse("annotate:review"))
-
-
-@require_GET
-def agreement(request):
-    f = _filters(request)
-    datasets = sel.datasets_with_counts(request.user)
-    if f["dataset_id"]:
-        datasets = [get_dataset_by_id(request.user, f["dataset_id"])]
-    rows = [(d, agreement_for(d)) for d in datasets]
-    return _page(request, "annotate/agreement.html", "agreement", {"rows": rows})

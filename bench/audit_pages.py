@@ -239,8 +239,8 @@ def touch(n_runs: int):
 
 
 def pages() -> list[tuple[str, str, dict]]:
+    from metajudge.audit.triage import QueueFilters, cursor_of, spurious_queue
     from metajudge.models import MatchResult, MatchRun
-    from metajudge.selectors_triage import QueueFilters, cursor_of, spurious_queue
 
     hx = {"HTTP_HX_REQUEST": "true"}
     run = MatchRun.objects.get(critic__name="critic-00")

@@ -53,7 +53,7 @@ def load_pairs(samples: int) -> None:
 def start_run(server_url: str, concurrency: int = 16):
     from annotate.models import Dataset
     from metajudge.models import Critic
-    from metajudge.services import runs
+    from metajudge.runs import match_runs as runs
     from metajudge.services.setup import endpoint_for, template_default
 
     endpoint = endpoint_for(

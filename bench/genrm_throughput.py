@@ -74,8 +74,8 @@ def synthetic_dataset(n: int):
 
 
 def run_once(dataset, server, concurrency: int, atoms_from: str, critic_name: str) -> None:
+    from metajudge.generation import genrm, genrm_chunk
     from metajudge.models import Critic, Judgment
-    from metajudge.services import genrm, genrm_chunk
     from metajudge.services.setup import endpoint_for
 
     endpoint = endpoint_for(model="bench-genrm", base_url=server.base_url, concurrency=concurrency)

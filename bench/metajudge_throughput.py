@@ -44,7 +44,9 @@ def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, in
     start to its end, so the chunk's claim, prompts and final writes are left out of them."""
     from annotate.models import Dataset
     from metajudge.models import Critic, MatchRun
-    from metajudge.services import lifecycle, matching, runs
+    from metajudge.runs import lifecycle
+    from metajudge.runs import match_runs as runs
+    from metajudge.services import matching
     from metajudge.services.setup import endpoint_for, template_default
 
     endpoint = endpoint_for(model=model, base_url=base_url, concurrency=concurrency)

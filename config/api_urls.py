@@ -4,8 +4,10 @@ from django.urls import path
 from annotate import api as annotate_api
 from annotate import api_checklist, api_imports
 from config.api_token import TokenView
-from metajudge import api as audit_api
-from metajudge import api_critics, api_reward, api_runs
+from metajudge import api_critics
+from metajudge.audit import api as audit_api
+from metajudge.launch import api as api_runs
+from metajudge.reward import api as api_reward
 
 
 def api(view):

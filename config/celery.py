@@ -2,6 +2,9 @@ import os
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_ready
+from django.db import close_old_connections
+
+from config.runtime import ensure_dirs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -27,8 +30,6 @@ app.autodiscover_tasks()
 def _make_folders(sender=None, **kwargs):
     # The filesystem broker (and a SQLite database) need their folders in every process that
     # sends or runs tasks; settings no longer create them on import.
-    from config.runtime import ensure_dirs
-
     ensure_dirs()
 
 
@@ -36,7 +37,9 @@ def _make_folders(sender=None, **kwargs):
 def _recover_open_runs(sender=None, **kwargs):
     # The broker redelivers unacked chunks only after its visibility timeout; this picks
     # interrupted runs up as soon as a worker is back.
-    from metajudge.services.runs import runs_recover
+    # Imported when the worker is ready, not at the top: this module loads before Django's apps
+    # (config/__init__.py imports it), and the services import models.
+    from metajudge.runs.match_runs import runs_recover  # noqa: PLC0415
 
     runs_recover()
 
@@ -48,6 +51,4 @@ def _fresh_connections(task=None, **kwargs):
     # Not for eager tasks: they run inside the caller's transaction and connection.
     if task is not None and task.request.is_eager:
         return
-    from django.db import close_old_connections
-
     close_old_connections()

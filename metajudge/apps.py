@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from annotate import critic_judgments, signals
 from metajudge import sqlite_stats
 
 
@@ -9,3 +10,12 @@ class MetajudgeConfig(AppConfig):
 
     def ready(self) -> None:
         sqlite_stats.install()
+        critic_judgments.register(
+            critic=self.get_model("Critic"), judgment=self.get_model("Judgment")
+        )
+        # Imported here, once the models are loaded, as Django's ready() intends.
+        from metajudge import receivers
+
+        signals.checklist_revised.connect(
+            receivers.on_checklist_revised, dispatch_uid="metajudge.staleness"
+        )

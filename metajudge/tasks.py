@@ -4,7 +4,10 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from metajudge.services import matching, runs
+from metajudge.generation import genrm
+from metajudge.generation import genrm_chunk as genrm_chunk_service
+from metajudge.runs import match_runs as runs
+from metajudge.services import matching
 
 # A database that restarts mid-run is waited out: the task retries with back-off, and its
 # task id with a higher retry number lets it take back its dead predecessor's claims at once
@@ -33,10 +36,7 @@ def finalize_run(run_id: int) -> None:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def genrm_chunk(self, run_id: int, pair_ids: list[int]) -> None:
     """GenRM judgments or human-reason atomization for one chunk of a generation run."""
-    from metajudge.services import genrm
-    from metajudge.services import genrm_chunk as chunk
-
-    chunk.process_chunk(
+    genrm_chunk_service.process_chunk(
         run_id=run_id, pair_ids=pair_ids, owner=self.request.id, attempt=self.request.retries
     )
     _again_if_held(self, genrm.chunk_open(run_id, pair_ids))
@@ -44,8 +44,6 @@ def genrm_chunk(self, run_id: int, pair_ids: list[int]) -> None:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def genrm_finalize(run_id: int) -> None:
-    from metajudge.services import genrm
-
     genrm.genrm_run_finalize(run_id=run_id)
 
 

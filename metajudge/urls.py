@@ -1,6 +1,7 @@
 from django.urls import path
 
-from metajudge import views, views_runs
+from metajudge.audit import views
+from metajudge.launch import views as views_runs
 
 app_name = "audit"
 urlpatterns = [

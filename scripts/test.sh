@@ -25,6 +25,8 @@ PG_URL=${TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/rationale_audit}
 
 echo "== Import contracts (.importlinter) =="
 .venv/bin/lint-imports
+echo "== No imports inside functions in the app packages (ruff PLC0415) =="
+.venv/bin/ruff check --select PLC0415 annotate metajudge config
 echo "== SQLite =="
 TEST_DATABASE_URL="" .venv/bin/python -m pytest -q -m "not browser" "$@"
 echo "== PostgreSQL =="

@@ -9,7 +9,8 @@ import pytest
 
 from annotate.access import REVIEWER
 from annotate.models import Checklist, Review
-from metajudge import selectors_audit, selectors_triage
+from metajudge.audit import selectors as selectors_audit
+from metajudge.audit import triage as selectors_triage
 from metajudge.models import AuditVerdict, MatchResult, MatchRun
 from metajudge.selectors import critic_figures
 from tests.factories import PairFactory, checklist_with, join, score_offline
@@ -216,7 +217,7 @@ def test_divergent_critics_stand_out(demo, reviewer, as_reviewer):
 
 @pytest.mark.django_db
 def test_dashboard_shows_human_ceiling(audited, as_reviewer):
-    from annotate.selectors import human_agreement
+    from annotate.selectors_agreement import human_agreement
 
     for pair in audited.pairs.all()[:5]:
         checklist_with(pair, Checklist.objects.get(pair=pair, slot=0).atoms, slot=1)
@@ -281,7 +282,7 @@ def test_triage_keyset_pages_cover_the_queue_once(audited, as_reviewer, monkeypa
 
 @pytest.mark.django_db
 def test_triage_reviewed_and_verdict_filters(audited, as_reviewer, reviewer):
-    from metajudge.services.audit import verdict_record
+    from metajudge.audit.services import verdict_record
 
     cases = spurious()
     verdict_record(result=cases[0], reviewer=reviewer, kind="deceptive")
@@ -443,7 +444,7 @@ def test_record_verdict_full_and_htmx(audited, as_reviewer, reviewer):
 
 @pytest.mark.django_db
 def test_matcher_precision_is_counted(audited, reviewer):
-    from metajudge.services.audit import verdict_record
+    from metajudge.audit.services import verdict_record
 
     cases = spurious()
     for case, kind in zip(
@@ -543,7 +544,7 @@ def test_api_figures_equal_the_report(audited, as_reviewer):
 
 @pytest.mark.django_db
 def test_api_audit_results_and_streamed_exports(audited, as_reviewer, reviewer):
-    from metajudge.services.audit import verdict_record
+    from metajudge.audit.services import verdict_record
 
     case = spurious()[0]
     verdict_record(result=case, reviewer=reviewer, kind="deceptive", comment="=HYPERLINK(x)")
@@ -637,7 +638,7 @@ def test_an_imported_checklist_sent_back_reaches_an_annotator(demo, annotator, r
     from annotate.models import Checklist
     from annotate.selectors import claimable_pairs
     from annotate.services.assignments import checklist_claim_next
-    from metajudge.services.audit import checklist_send_back
+    from metajudge.audit.services import checklist_send_back
 
     join(demo, annotator)
     join(demo, reviewer, role=REVIEWER)
@@ -655,7 +656,7 @@ def test_an_imported_checklist_sent_back_reaches_an_annotator(demo, annotator, r
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", ["submitted", "approved", "todo", "in_progress", "sent_back"])
 def test_send_back_records_the_note_in_every_state(audited, reviewer, status):
-    from metajudge.services.audit import verdict_record
+    from metajudge.audit.services import verdict_record
 
     case = spurious()[0]
     checklist = Checklist.objects.get(pair=case.pair, slot=0)
@@ -675,7 +676,7 @@ def test_send_back_records_the_note_in_every_state(audited, reviewer, status):
 
 @pytest.mark.django_db
 def test_a_second_send_back_keeps_both_notes(audited, reviewer):
-    from metajudge.services.audit import checklist_send_back
+    from metajudge.audit.services import checklist_send_back
 
     pair = spurious()[0].pair
     checklist_send_back(pair_id=pair.pk, reviewer=reviewer, note="first")

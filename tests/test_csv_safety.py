@@ -47,8 +47,8 @@ def test_checklist_csv_export_defuses_every_column():
 @pytest.mark.django_db
 def test_audit_csv_export_defuses_tab_and_cr(demo, reviewer, as_reviewer):
     from annotate.models import Pair
+    from metajudge.audit.services import verdict_record
     from metajudge.models import MatchResult
-    from metajudge.services.audit import verdict_record
     from tests.factories import score_offline
 
     join(demo, reviewer, role=REVIEWER)

@@ -4,7 +4,8 @@ four critics of which two have nearly the same accuracy and very different consi
 import pytest
 from django.test import Client
 
-from annotate.selectors import claimable_pairs, human_agreement
+from annotate.selectors import claimable_pairs
+from annotate.selectors_agreement import human_agreement
 from metajudge.models import MatchRun
 from metajudge.selectors import critic_figures
 from metajudge.services.demo import demo_setup

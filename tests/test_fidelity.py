@@ -15,7 +15,8 @@ from django.core.management import call_command
 
 from metajudge.method import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
-from metajudge.services import matching, runs
+from metajudge.runs import match_runs as runs
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 from tests.llm_server import TrickyMetaJudge, atoms_key, last_user_text
 from tests.test_pipeline import drain, start_llm
@@ -232,7 +233,7 @@ def test_a_redelivered_copy_of_a_live_task_cannot_take_its_claims(demo):
 def test_claims_are_renewed_while_calls_are_in_flight(demo, settings):
     import time
 
-    from metajudge.services import lifecycle
+    from metajudge.runs import lifecycle
 
     settings.METAJUDGE_CLAIM_LEASE = 4  # heartbeat every second
     run, chunk = offline_chunk(demo)
@@ -260,7 +261,7 @@ def test_claims_are_renewed_while_calls_are_in_flight(demo, settings):
 
 
 def test_chunks_end_within_a_quarter_of_the_lease(settings):
-    from metajudge.services import lifecycle
+    from metajudge.runs import lifecycle
 
     for concurrency in (1, 8, 32, 64, 256):
         size = lifecycle.chunk_size(concurrency)
@@ -289,8 +290,8 @@ def test_a_lease_longer_than_twice_the_visibility_timeout_is_refused():
 
 @pytest.mark.django_db
 def test_a_failed_generation_never_replaces_a_good_judgment(demo, llm_server, fast_retries):
+    from metajudge.generation import genrm, genrm_chunk
     from metajudge.models import GenrmItem
-    from metajudge.services import genrm, genrm_chunk
 
     critic = Critic.objects.get(name="careful-judge")  # imported, with labels and atoms
     before = dict(Judgment.objects.filter(critic=critic).values_list("pair_id", "label"))
@@ -344,7 +345,7 @@ def test_the_dashboard_prefers_an_llm_run_names_it_and_lets_a_user_choose(
 
 @pytest.mark.django_db
 def test_matcher_agreement_compares_llm_and_offline_runs_per_sample(demo, llm_server, as_superuser):
-    from metajudge.selectors_agreement import best_match, dataset_agreement, pearson
+    from metajudge.audit.matcher_agreement import best_match, dataset_agreement, pearson
     from tests.factories import score_offline
 
     llm = drain(start(demo, llm_server))
@@ -369,7 +370,7 @@ def test_matcher_agreement_compares_llm_and_offline_runs_per_sample(demo, llm_se
 
 
 def test_pearson_and_best_match_rules():
-    from metajudge.selectors_agreement import best_match, pearson
+    from metajudge.audit.matcher_agreement import best_match, pearson
 
     assert pearson([0, 1, 2], [0, 2, 4]) == pytest.approx(1.0)
     assert pearson([1, 1], [0, 1]) is None and pearson([1], [1]) is None

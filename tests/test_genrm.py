@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotate.exports import iter_rationalerm
+from metajudge.generation import genrm, genrm_chunk
 from metajudge.method.prompts import GENRM_V1, render_genrm
 from metajudge.models import Critic, GenrmItem, GenrmRun, Judgment, MatchResult
-from metajudge.services import genrm, genrm_chunk
 from metajudge.services.setup import endpoint_for
 from tests.llm_server import MALFORMED_TEXT, auto_responder, genrm_responder, last_user_text
 

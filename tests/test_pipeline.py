@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from annotate.models import Checklist, ChecklistRevision
 from metajudge.method import scoring
 from metajudge.models import CachedAnswer, Critic, MatchResult, MatchRun
+from metajudge.runs import match_runs as runs
 from metajudge.selectors import critic_figures
-from metajudge.services import matching, runs
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 from metajudge.services.staleness import mark_pair_stale
 from tests.factories import score_offline

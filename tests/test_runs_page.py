@@ -5,7 +5,7 @@ import pytest
 
 from annotate.access import REVIEWER
 from metajudge.models import CachedAnswer, GenrmRun, JudgeEndpoint, MatchResult, MatchRun
-from metajudge.services.runs import refresh_counts
+from metajudge.runs.match_runs import refresh_counts
 from tests.factories import join
 from tests.llm_server import auto_responder
 

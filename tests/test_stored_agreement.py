@@ -9,7 +9,7 @@ import pytest
 from annotate import dispatch
 from annotate.access import REVIEWER
 from annotate.models import Checklist, DatasetAgreement
-from annotate.selectors import human_agreement
+from annotate.selectors_agreement import human_agreement
 from tests.factories import checklist_with, join, score_offline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def test_outsiders_see_no_stored_agreement(members, as_outsider, as_annotator):
 
 @pytest.mark.parametrize(
     "module",
-    ["dispatch.py", "tasks.py", "signals.py", "services/agreement.py", "models_agreement.py"],
+    ["dispatch.py", "tasks.py", "signals.py", "services/agreement.py", "models/agreement.py"],
 )
 def test_the_new_annotate_modules_import_no_metajudge(module):
     tree = ast.parse((ROOT / "annotate" / module).read_text())

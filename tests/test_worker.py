@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from metajudge.models import Critic, MatchResult, MatchRun
-from metajudge.services import runs
+from metajudge.runs import match_runs as runs
 from metajudge.services.setup import endpoint_for, template_default
 from tests.services import reachable, require
 from tests.worker import Worker, restore_eager, use_broker, wait_for
@@ -78,7 +78,7 @@ def test_two_workers_on_one_run_never_exceed_the_endpoint_concurrency(
 ):
     """Two worker processes (two chunks each at once, each chunk 4 calls wide) could put 16
     calls in flight; the endpoint allows 4, and the limit held in Redis keeps it at 4."""
-    from metajudge.services import lifecycle
+    from metajudge.runs import lifecycle
 
     def in_eights(items, concurrency):
         ids = sorted(items.values_list("pair_id", flat=True))

@@ -429,7 +429,7 @@ def test_reviewer_reads_checklist_readonly(as_reviewer, submitted, django_assert
 
 
 def test_human_agreement_selector_and_page(as_annotator, alpha):
-    from annotate.selectors import human_agreement
+    from annotate.selectors_agreement import human_agreement
 
     same = ["Response 1 keeps the 5-7-5 meter in every line.", "Response 2 drops the season word."]
     for i in range(2):
@@ -447,7 +447,7 @@ def test_human_agreement_selector_and_page(as_annotator, alpha):
 
 
 def test_human_agreement_empty(alpha):
-    from annotate.selectors import human_agreement
+    from annotate.selectors_agreement import human_agreement
 
     assert human_agreement(alpha) == {
         "pairs": 0,

@@ -10,7 +10,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from annotate.models import Checklist, Dataset, DatasetAgreement
-from annotate.selectors import AGREEMENT_STATUSES, agreement_summary
+from annotate.selectors_agreement import AGREEMENT_STATUSES, agreement_summary
 
 
 def fingerprint(n: int, changed: datetime | None, revision: int | None) -> str:

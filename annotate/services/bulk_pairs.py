@@ -13,9 +13,9 @@ import json
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
+from annotate import critic_judgments
 from annotate.models import Checklist, ChecklistRevision, Pair
 from annotate.records import Record
-from metajudge.models import Judgment
 
 FLUSH_ROWS = 1000
 CONTENT_COLUMNS = (
@@ -41,7 +41,6 @@ STAGE_PAIR = "ra_stage_pair"
 STAGE_JUDGMENT = "ra_stage_judgment"
 # Plain strings: psycopg would write an Enum member by its name.
 SUBMITTED, TODO = str(Checklist.Status.SUBMITTED.value), str(Checklist.Status.TODO.value)
-ANALYZED = (Pair, Checklist, ChecklistRevision, Judgment)
 
 
 def _stage_ddl() -> list[str]:
@@ -206,7 +205,8 @@ class PairStage:
     def _inserts(self) -> list[tuple[str, list]]:
         now, js = self.now, "::jsonb" if self.postgres else ""
         pair, checklist = Pair._meta.db_table, Checklist._meta.db_table
-        revision, judgment = ChecklistRevision._meta.db_table, Judgment._meta.db_table
+        revision = ChecklistRevision._meta.db_table
+        judgment = critic_judgments.judgment_model()._meta.db_table
         joined = f"{STAGE_PAIR} s JOIN {pair} p ON p.dataset_id = %s AND p.key = s.key"
         statements = [
             (
@@ -268,7 +268,8 @@ def _cast(column: str) -> str:
 def analyze_imported() -> None:
     """A bulk import leaves PostgreSQL without statistics: the first list queries would sort
     whole tables. Refresh them for the tables an import fills."""
-    analyze_tables([model._meta.db_table for model in ANALYZED])
+    analyzed = (Pair, Checklist, ChecklistRevision, critic_judgments.judgment_model())
+    analyze_tables([model._meta.db_table for model in analyzed])
 
 
 def analyze_tables(tables: list[str]) -> None:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotate import signals
 from annotate.models import Checklist, ChecklistRevision
 from annotate.services.assignments import claim_deadline
 
@@ -45,19 +46,6 @@ def clean_atoms(atoms: list[str]) -> list[str]:
     if too_long:
         raise ValidationError(f"Atom {too_long[0]} is over {MAX_ATOM_CHARS} characters.")
     return cleaned
-
-
-def _mark_pair_stale(pair_id: int) -> None:
-    # Cross-module contract with the MetaJudge engine: a new human revision makes that pair's
-    # matches stale. Imported lazily so that annotate does not load metajudge at import time;
-    # ModuleNotFoundError is tolerated only while the engine's staleness module does not exist.
-    try:
-        from metajudge.services.staleness import mark_pair_stale
-    except ModuleNotFoundError as exc:
-        if exc.name != "metajudge.services.staleness":
-            raise
-        return
-    mark_pair_stale(pair_id)
 
 
 def _editable(checklist: Checklist, user) -> None:
@@ -108,7 +96,9 @@ def checklist_save(
         checklist=checklist, number=version + 1, atoms=atoms, author=user, source=source
     )
     Checklist.objects.filter(pk=checklist.pk).update(current=revision)
-    transaction.on_commit(lambda: _mark_pair_stale(checklist.pair_id))
+    transaction.on_commit(
+        lambda: signals.checklist_revised.send(sender=Checklist, pair_id=checklist.pair_id)
+    )
     checklist.refresh_from_db()
     return SaveResult(checklist, created=True)
 

@@ -10,11 +10,11 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import transaction
 
+from annotate import critic_judgments
 from annotate.models import Dataset
 from annotate.records import Record, RecordError, normalize
 from annotate.services.bulk_pairs import PairStage
 from annotate.signals import checklists_changed
-from metajudge.models import Critic
 
 BATCH_SIZE = 1000
 MAX_REPORTED_ERRORS = 1000
@@ -137,7 +137,9 @@ class _BatchWriter:
         self.seen.add(record.key)
         for name in record.critics:
             if name not in self.critics:
-                self.critics[name] = Critic.objects.get_or_create(name=name)[0].pk
+                self.critics[name] = (
+                    critic_judgments.critic_model().objects.get_or_create(name=name)[0].pk
+                )
                 self.report.critics.append(name)
         self.stage.add(record, text, self.critics)
 

@@ -24,7 +24,8 @@ from annotate.services.assignments import checklist_claim
 from annotate.services.checklists import checklist_save, checklist_submit
 from annotate.services.imports import import_pairs
 from metajudge.models import Critic, Judgment, MatchRun
-from metajudge.services import runs
+from metajudge.runs import match_runs as runs
+from metajudge.services import matching
 from metajudge.services.setup import template_default
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "annotate" / "demo"
@@ -115,4 +116,4 @@ def demo_score(*, dataset: Dataset, critic: Critic) -> MatchRun:
     template_default("metajudge")
     template_default("verdict")
     run = runs.run_start(dataset=dataset, critic=critic, matcher="offline", enqueue=False)
-    return runs.run_sync(run)
+    return matching.run_sync(run)

@@ -14,7 +14,7 @@ from annotate.services.bulk_pairs import analyze_tables
 from annotate.services.imports import ImportReport, iter_lines
 from metajudge.method import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
-from metajudge.services.runs import run_finalize
+from metajudge.runs.match_runs import run_finalize
 
 BATCH_SIZE = 1000
 RESULT_FIELDS = [

@@ -19,8 +19,9 @@ from metajudge.method import scoring
 from metajudge.method.matchers import matcher_for_run
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
-from metajudge.services import lifecycle, staleness
-from metajudge.services.runs import run_finalize
+from metajudge.runs import lifecycle
+from metajudge.runs.match_runs import pending_chunks, run_finalize
+from metajudge.services import llm_batch, match_drain, staleness, verdict
 
 S = MatchResult.Status
 MAX_STORED_TEXT = 256 * 1024
@@ -99,9 +100,7 @@ def process_chunk(
         return None
     samples = _samples(run, claim(run, pair_ids, owner, attempt))
     if run.matcher == MatchRun.Matcher.VERDICT:
-        from metajudge.services.verdict import verdict_samples
-
-        verdict_samples(run, samples)
+        verdict.verdict_samples(run, samples)
         return run_finalize(run_id=run_id)
     todo = [s for s in samples if _skip_reason(s) is None]
     _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
@@ -254,8 +253,6 @@ def cache_key(run: MatchRun, human: list[str], model: list[str]) -> str:
 
 
 def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
-    from metajudge.services.llm_batch import answer_all
-
     for sample in todo:
         sample.prompt = render_metajudge(run.template.text, sample.human, sample.model)
         sample.strict = run.template.strict_grammar
@@ -266,23 +263,11 @@ def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
     _write(run, [(s, Answer(hits[s.cache_key], cached=True)) for s in todo if s.cache_key in hits])
     misses = [s for s in todo if s.cache_key not in hits]
     if misses:
-        _drain(run, misses, answer_all)
+        match_drain.drain_with(run, misses, llm_batch.answer_all, _write)
 
 
-def _drain(run: MatchRun, samples: list[Sample], answer_all) -> None:
-    _drain_with(run, samples, answer_all, _write)
-
-
-def _drain_with(run: MatchRun, samples: list, answer_all, write, grammar: bool = True) -> None:
-    tokens = [s.token for s in samples]
-    lifecycle.drain(
-        lambda jobs, done, stop: answer_all(run, jobs, done, stop, grammar),
-        samples,
-        lambda batch: write(run, batch),
-        lambda: _aborted(run),
-        lambda: lifecycle.renew(MatchResult.objects.filter(run=run), tokens),
-    )
-
-
-def _aborted(run: MatchRun) -> bool:
-    return MatchRun.objects.filter(pk=run.pk, state=MatchRun.State.ABORTED).exists()
+def run_sync(run: MatchRun) -> MatchRun:
+    """Run every open chunk in this process through the task code (the commands' --sync)."""
+    for chunk in pending_chunks(run):
+        process_chunk(run_id=run.pk, pair_ids=chunk)
+    return run_finalize(run_id=run.pk)

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from metajudge.method.prompts import DEFAULTS
 from metajudge.models import JudgeEndpoint, PromptTemplate
+from metajudge.services.endpoints import endpoint_validate_url
 
 
 def template_default(kind: str) -> PromptTemplate:
@@ -27,8 +28,6 @@ def endpoint_for(
     *, model: str, base_url: str = "", concurrency: int | None = None
 ) -> JudgeEndpoint:
     """Find or create the endpoint for a model at a base URL (default OPENAI_BASE_URL)."""
-    from metajudge.services.endpoints import endpoint_validate_url
-
     url = base_url or settings.OPENAI_BASE_URL
     if url:
         endpoint_validate_url(url)

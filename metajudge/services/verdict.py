@@ -10,7 +10,8 @@ from django.utils import timezone
 from metajudge.method import scoring
 from metajudge.method.prompts import render_verdict
 from metajudge.models import MatchResult, MatchRun
-from metajudge.services import lifecycle
+from metajudge.runs import lifecycle
+from metajudge.services import llm_batch, match_drain
 
 S = MatchResult.Status
 
@@ -22,9 +23,6 @@ def parse_verdict(text: str) -> str:
 
 
 def verdict_samples(run: MatchRun, samples: list) -> None:
-    from metajudge.services.llm_batch import answer_all
-    from metajudge.services.matching import _drain_with
-
     asked = []
     for sample in samples:
         if sample.label_correct:
@@ -42,7 +40,7 @@ def verdict_samples(run: MatchRun, samples: list) -> None:
             _finish(sample.result, sample, None)
         _write_verdicts(run, skipped)
     if asked:
-        _drain_with(run, asked, answer_all, _write_answers, grammar=False)
+        match_drain.drain_with(run, asked, llm_batch.answer_all, _write_answers, grammar=False)
 
 
 def _finish(result: MatchResult, sample, answer) -> None:

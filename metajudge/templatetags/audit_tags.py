@@ -1,7 +1,7 @@
 from django import template
 
+from metajudge.audit.triage import score_class as _score_class
 from metajudge.llm.keys import redact as _redact
-from metajudge.selectors_triage import score_class as _score_class
 
 register = template.Library()
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
+from metajudge.generation import genrm
 from metajudge.management.commands.run_genrm import _endpoint, _template, run_sync
-from metajudge.services import genrm
 
 
 class Command(BaseCommand):

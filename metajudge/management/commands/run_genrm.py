@@ -2,8 +2,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
+from metajudge.generation import genrm, genrm_chunk
 from metajudge.models import Critic, GenrmItem, GenrmRun, MatchResult, MatchRun, PromptTemplate
-from metajudge.services import genrm, genrm_chunk, runs
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for
 
 
@@ -107,7 +108,7 @@ def run_sync(run: GenrmRun, out) -> int:
     )
     if run.chained_run_id:
         match_run = run.chained_run
-        match_run = runs.run_sync(match_run)
+        match_run = matching.run_sync(match_run)
         errors = MatchResult.objects.filter(run=match_run, status=MatchResult.Status.ERROR).count()
         out.write(
             f"metajudge run {match_run.pk} {match_run.state}: "

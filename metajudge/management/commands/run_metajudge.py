@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from annotate.models import Dataset
 from metajudge.method.matchers import UnknownMatcher, get_matcher
 from metajudge.models import Critic, MatchResult, MatchRun
-from metajudge.services import runs
+from metajudge.runs import match_runs as runs
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 
 
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         if not o["sync"]:
             self.stdout.write(f"queued run {run.pk}: {run.total} samples ({run.matcher})")
             return
-        run = runs.run_sync(run)
+        run = matching.run_sync(run)
         failed = MatchResult.objects.filter(run=run, status=MatchResult.Status.ERROR).count()
         self.stdout.write(
             f"run {run.pk} {run.state}: {run.done_count}/{run.total} done, "

@@ -3,7 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
 from metajudge.models import Critic, MatchResult
-from metajudge.services import runs
+from metajudge.runs import match_runs as runs
+from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         if not o["sync"]:
             self.stdout.write(f"queued verdict run {run.pk}: {run.total} samples")
             return
-        run = runs.run_sync(run)
+        run = matching.run_sync(run)
         failed = MatchResult.objects.filter(run=run, status=MatchResult.Status.ERROR).count()
         self.stdout.write(
             f"verdict run {run.pk} {run.state}: {run.done_count}/{run.total}, {failed} failed"
