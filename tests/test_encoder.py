@@ -279,3 +279,26 @@ def test_real_long_text_is_truncated_at_256_tokens(real):
 def test_real_cache_returns_identical_vectors(real):
     texts = ["The cache keeps this one.", "And this one."]
     np.testing.assert_array_equal(real.encode(texts), real.encode(list(reversed(texts)))[::-1])
+
+
+def test_token_states_pool_to_the_sentence_vector_and_are_shared_read_only(tiny_dir):
+    encoder = SentenceEncoder(tiny_dir)
+    texts = ["response one is better", "the poem", "clear"]
+    tokens = encoder.encode_tokens(texts)
+    vectors = SentenceEncoder(tiny_dir).encode(texts)
+    for (ids, states), vector in zip(tokens, vectors, strict=True):
+        assert ids[0] == 2 and ids[-1] == 3  # [CLS] ... [SEP]
+        assert states.shape == (len(ids), TINY["hidden"])
+        assert not ids.flags.writeable and not states.flags.writeable
+        pooled = states.astype(np.float32).mean(axis=0)
+        np.testing.assert_allclose(pooled / np.linalg.norm(pooled), vector, atol=2e-3)
+    # The pooled vectors were cached on the way: encode returns them unchanged.
+    np.testing.assert_allclose(encoder.encode(texts), vectors, atol=1e-6)
+    assert encoder.encode_tokens(texts[:1])[0][1] is tokens[0][1]
+
+
+def test_parallel_gelu_equals_the_serial_one():
+    x = np.random.default_rng(3).standard_normal((1000, 37)).astype(np.float32)
+    serial = x.copy()
+    enc._gelu_serial(serial)
+    np.testing.assert_array_equal(enc._gelu(x.copy()), serial)

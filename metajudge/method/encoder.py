@@ -14,6 +14,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +85,36 @@ def _gelu_rows(x: np.ndarray) -> None:
     x *= poly
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact-form GELU, in place on x (a temporary of the forward pass)."""
+def _gelu_serial(x: np.ndarray) -> None:
     for start in range(0, x.shape[0], _GELU_ROWS):
         _gelu_rows(x[start : start + _GELU_ROWS])
+
+
+# GELU is the one large elementwise step (a quarter of the forward pass single-threaded), and
+# numpy runs it on one core while BLAS uses them all: split its rows over a few threads (numpy
+# releases the GIL). Each element is computed exactly as before, so results are bit-identical.
+_GELU_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_GELU_POOL: ThreadPoolExecutor | None = None
+_GELU_POOL_LOCK = threading.Lock()
+
+
+def _gelu_pool() -> ThreadPoolExecutor:
+    global _GELU_POOL
+    with _GELU_POOL_LOCK:
+        if _GELU_POOL is None:
+            _GELU_POOL = ThreadPoolExecutor(_GELU_WORKERS, thread_name_prefix="encoder-gelu")
+        return _GELU_POOL
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact-form GELU, in place on x (a temporary of the forward pass)."""
+    rows = x.shape[0]
+    if _GELU_WORKERS == 1 or rows < 2 * _GELU_ROWS:
+        _gelu_serial(x)
+        return x
+    step = -(-rows // _GELU_WORKERS)
+    parts = [x[start : start + step] for start in range(0, rows, step)]
+    list(_gelu_pool().map(_gelu_serial, parts))
     return x
 
 
@@ -101,7 +128,9 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 class SentenceEncoder:
     """Text -> unit vector. Thread-safe; repeated texts are served from an LRU cache."""
 
-    def __init__(self, model_dir: Path | str, cache_size: int = 50_000):
+    def __init__(
+        self, model_dir: Path | str, cache_size: int = 50_000, token_cache_size: int = 8_192
+    ):
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -127,6 +156,10 @@ class SentenceEncoder:
 
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Token states are ~25x larger than a pooled vector (about 25 tokens of 768 bytes in
+        # float16): a smaller cache, enough for every atom of a few thousand samples.
+        self.token_cache_size = token_cache_size
+        self._token_cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -165,7 +198,7 @@ class SentenceEncoder:
             self.blocks.append(block)
 
     def _forward(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """(batch, len) token ids -> (batch, hidden) pooled, unnormalised embeddings."""
+        """(batch, len) token ids -> (batch, len, hidden) last hidden states."""
         batch, length = ids.shape
         heads, head_dim = self.heads, self.hidden // self.heads
         # Activations stay 2-D (tokens, hidden): numpy sends 2-D matmuls to BLAS, while a
@@ -188,9 +221,13 @@ class SentenceEncoder:
             inner = _gelu(x @ block["ffn_in"][0] + block["ffn_in"][1])
             out = inner @ block["ffn_out"][0] + block["ffn_out"][1]
             x = _layer_norm(out + x, *block["ffn_norm"], self.eps)
-        x = x.reshape(batch, length, self.hidden)
+        return x.reshape(batch, length, self.hidden)
+
+    @staticmethod
+    def _pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean over the attention mask: (batch, len, hidden) -> (batch, hidden), unnormalised."""
         weights = mask[:, :, None].astype(np.float32)
-        summed = (x * weights).sum(axis=1)
+        summed = (states * weights).sum(axis=1)
         return summed / np.maximum(weights.sum(axis=1), np.float32(1e-9))
 
     def _batches(self, lengths: list[int], batch_size: int):
@@ -204,7 +241,9 @@ class SentenceEncoder:
             yield order[start : start + size]
             start += size
 
-    def _encode_new(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode_new(
+        self, texts: list[str], batch_size: int, tokens: list | None = None
+    ) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
         lengths = [len(e.ids) for e in encodings]
         result = np.empty((len(texts), self.hidden), dtype=np.float32)
@@ -218,16 +257,18 @@ class SentenceEncoder:
                 ids[row, :n] = encodings[i].ids
                 types[row, :n] = encodings[i].type_ids
                 mask[row, :n] = True
-            result[chunk] = self._forward(ids, types, mask)
+            states = self._forward(ids, types, mask)
+            result[chunk] = self._pool(states, mask)
+            if tokens is not None:
+                for row, i in enumerate(chunk):
+                    tokens[i] = (encodings[i].ids, states[row, : lengths[i]].copy())
         # As torch's F.normalize: divide by the norm, floored at 1e-12.
         norms = np.linalg.norm(result, axis=1, keepdims=True)
         return result / np.maximum(norms, np.float32(1e-12))
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """(len(texts), hidden) float32, each row of unit L2 norm."""
-        if isinstance(texts, str):
-            raise TypeError("encode takes a sequence of texts, not one string")
-        texts = [str(t) for t in texts]
+        texts = self._texts(texts)
         if not texts:
             return np.zeros((0, self.hidden), dtype=np.float32)
         with self._lock:
@@ -236,13 +277,48 @@ class SentenceEncoder:
                 self._cache.move_to_end(t)
         missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
-            vectors = self._encode_new(missing, max(1, batch_size))
-            fresh = dict(zip(missing, vectors, strict=True))
+            fresh, _ = self._compute(missing, batch_size)
             known.update(fresh)
-            self._remember(fresh)
         return np.stack([known[t] for t in texts])  # a copy: the caller may edit it
 
-    def _remember(self, fresh: dict[str, np.ndarray]) -> None:
+    def encode_tokens(
+        self, texts: Sequence[str], batch_size: int = 64
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, its token ids (with [CLS] and [SEP]) and the last hidden state of each token,
+        (n_tokens, hidden) float16 (read-only, shared): what a token-alignment score needs. The
+        pooled vectors are cached on the way, so a later ``encode`` of the same texts is free."""
+        texts = self._texts(texts)
+        with self._lock:
+            known = {t: self._token_cache[t] for t in set(texts) if t in self._token_cache}
+            for t in known:
+                self._token_cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            _, fresh = self._compute(missing, batch_size)
+            known.update(fresh)
+        return [known[t] for t in texts]
+
+    @staticmethod
+    def _texts(texts: Sequence[str]) -> list[str]:
+        if isinstance(texts, str):
+            raise TypeError("encode takes a sequence of texts, not one string")
+        return [str(t) for t in texts]
+
+    def _compute(self, missing: list[str], batch_size: int) -> tuple[dict, dict]:
+        tokens: list = [None] * len(missing)
+        vectors = self._encode_new(missing, max(1, batch_size), tokens)
+        pooled = dict(zip(missing, vectors, strict=True))
+        states = {}
+        for text, (ids, state) in zip(missing, tokens, strict=True):
+            ids = np.asarray(ids, dtype=np.int64)
+            state = state.astype(np.float16)  # half the memory; cosines move by ~1e-3
+            ids.flags.writeable = False
+            state.flags.writeable = False
+            states[text] = (ids, state)
+        self._remember(pooled, states)
+        return pooled, states
+
+    def _remember(self, fresh: dict[str, np.ndarray], states: dict) -> None:
         with self._lock:
             for text, vector in fresh.items():
                 vector = vector.copy()
@@ -251,6 +327,11 @@ class SentenceEncoder:
                 self._cache.move_to_end(text)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
+            for text, entry in states.items():
+                self._token_cache[text] = entry
+                self._token_cache.move_to_end(text)
+            while len(self._token_cache) > self.token_cache_size:
+                self._token_cache.popitem(last=False)
 
 
 _ENCODERS: dict[Path, SentenceEncoder] = {}
