@@ -99,9 +99,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL + a busy timeout let the web process and the worker share the file.
+    # WAL + a busy timeout let the web process and the worker share the file. IMMEDIATE: a
+    # transaction takes the write lock when it begins, so a second writer waits out the
+    # timeout instead of failing at once with "database is locked" (SQLite cannot wait when a
+    # read transaction tries to become a write one after another process wrote).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

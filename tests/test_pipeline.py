@@ -298,3 +298,17 @@ def test_a_chunk_loads_no_pair_text_and_its_queries_do_not_grow_with_it(demo, ll
     claimed = [q["sql"] for q in many if "annotate_pair" in q["sql"] and "SELECT" in q["sql"]]
     assert claimed and not any("raw_json" in sql or "response_1" in sql for sql in claimed)
     assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32
+
+
+@pytest.mark.django_db
+def test_a_runs_chunks_are_of_equal_size_and_cover_it_once(demo, llm_server, settings):
+    """No short chunk at the end: 32 samples at most 10 a chunk are four chunks of 8, which
+    parallel workers finish together."""
+    settings.METAJUDGE_CHUNK_SIZE, settings.METAJUDGE_MAX_CHUNK_ROUNDS = 10, 1
+    run = start_llm(demo, "careful-judge", llm_server)
+    chunks = runs.pending_chunks(run)
+    assert [len(c) for c in chunks] == [8, 8, 8, 8]
+    assert sorted(sum(chunks, [])) == sorted(
+        MatchResult.objects.filter(run=run).values_list("pair_id", flat=True)
+    )
+    assert drain(run).done_count == 32

@@ -104,15 +104,19 @@ class SharedLimits:
         self._renew = self.redis.register_script(RENEW)
         self._release = self.redis.register_script(RELEASE)
         self.held: set[str] = set()
+        self._turn = asyncio.Lock()
         self._renewer: asyncio.Task | None = None
         self._reserve = self.redis.register_script(RESERVE)
 
     async def acquire(self) -> str:
         token = uuid.uuid4().hex
-        while not await self._acquire(
-            keys=[self.slots_key], args=[self.max_concurrency, self.lease_ms, token]
-        ):
-            await self.redis.blpop([self.wake_key], timeout=WAKE_TIMEOUT_S)
+        # One waiter per process talks to Redis; the others queue here, in order. Without
+        # this, every call over the endpoint's width polls Redis on a connection of its own.
+        async with self._turn:
+            while not await self._acquire(
+                keys=[self.slots_key], args=[self.max_concurrency, self.lease_ms, token]
+            ):
+                await self.redis.blpop([self.wake_key], timeout=WAKE_TIMEOUT_S)
         self.held.add(token)
         if self._renewer is None or self._renewer.done():
             self._renewer = asyncio.get_running_loop().create_task(self._renew_held())

@@ -33,8 +33,10 @@ def pending_chunks(items: QuerySet, concurrency: int) -> list[list[int]]:
         .order_by("pair_id")
         .values_list("pair_id", flat=True)
     )
-    size = chunk_size(concurrency)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+    # As many chunks as chunk_size needs, of equal sizes: 2,000 samples at 1,792 a chunk are
+    # two of 1,000, which two workers finish together, not one of 1,792 and a short one after.
+    count = -(-len(ids) // chunk_size(concurrency))
+    return [ids[k * len(ids) // count : (k + 1) * len(ids) // count] for k in range(count)]
 
 
 def chunk_size(concurrency: int) -> int:
