@@ -4,7 +4,7 @@
 
 Creates 2,000 synthetic pairs in a fresh PostgreSQL database, starts the loopback server in its
 own process, and scores every sample through the same code a Celery worker runs
-(metajudge.services.matching.process_chunk), results persisted in PostgreSQL. Prints samples/s
+(metajudge.matching.chunks.process_chunk), results persisted in PostgreSQL. Prints samples/s
 against the endpoint's bound (concurrency / latency) at concurrency 32 and 64, the overhead per
 sample when the server answers instantly, and this process's peak RSS."""
 
@@ -43,10 +43,10 @@ def one_run(base_url: str, concurrency: int, model: str) -> tuple[float, int, in
     """(seconds, done, errors, seconds spent in calls): the calls are timed from the drain's
     start to its end, so the chunk's claim, prompts and final writes are left out of them."""
     from annotate.models import Dataset
+    from metajudge.matching import chunks as matching
     from metajudge.models import Critic, MatchRun
     from metajudge.runs import lifecycle
     from metajudge.runs import match_runs as runs
-    from metajudge.services import matching
     from metajudge.services.setup import endpoint_for, template_default
 
     endpoint = endpoint_for(model=model, base_url=base_url, concurrency=concurrency)
@@ -89,7 +89,7 @@ def main() -> None:
     setup_django(fresh_database("postgres", "rationale_bench_mj"))
     load(args.samples)
     import metajudge.llm.batch  # noqa: F401  a worker has these loaded before its
-    import metajudge.services.matching  # noqa: F401  first task; keep import time out
+    import metajudge.matching.chunks  # noqa: F401  first task; keep import time out
 
     print(f"{args.samples} samples, PostgreSQL, loopback server in its own process")
     for latency, concurrencies in ((args.latency, (32, 64)), (0.0, (64,))):

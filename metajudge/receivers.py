@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metajudge.services import staleness
+from metajudge.matching import staleness
 
 
 def on_checklist_revised(sender, *, pair_id: int, **kwargs) -> None:

@@ -6,8 +6,8 @@ from django.db import InterfaceError, OperationalError
 
 from metajudge.generation import genrm
 from metajudge.generation import genrm_chunk as genrm_chunk_service
+from metajudge.matching import chunks as matching
 from metajudge.runs import match_runs as runs
-from metajudge.services import matching
 
 # A database that restarts mid-run is waited out: the task retries with back-off, and its
 # task id with a higher retry number lets it take back its dead predecessor's claims at once

@@ -142,7 +142,7 @@ def test_dashboard_figures_equal_the_report_at_any_threshold(audited, threshold)
 @pytest.mark.django_db
 def test_cached_figures_follow_every_write(audited, as_reviewer):
     """A result written, a result marked stale, a run re-opened: the dashboard sees each."""
-    from metajudge.services.staleness import mark_pair_stale
+    from metajudge.matching.staleness import mark_pair_stale
 
     def surface_row():
         html = as_reviewer.get("/audit/demo/").content.decode()
@@ -495,7 +495,7 @@ def test_checklist_incomplete_sends_the_pair_back(audited, as_reviewer, reviewer
 
 @pytest.mark.django_db(transaction=True)  # the eager task commits, as a worker would
 def test_rerun_clears_stale_in_the_background(audited, as_reviewer):
-    from metajudge.services.staleness import mark_pair_stale
+    from metajudge.matching.staleness import mark_pair_stale
 
     case = spurious()[0]
     checklist = Checklist.objects.get(pair=case.pair, slot=0)

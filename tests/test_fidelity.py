@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
+from metajudge.matching import chunks as matching
 from metajudge.method import scoring
 from metajudge.models import Critic, Judgment, MatchResult, MatchRun
 from metajudge.runs import match_runs as runs
-from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 from tests.llm_server import TrickyMetaJudge, atoms_key, last_user_text
 from tests.test_pipeline import drain, start_llm
@@ -177,7 +177,7 @@ def offline_answer(sample):
 @pytest.mark.django_db
 def test_an_edit_while_the_sample_is_in_flight_leaves_it_stale(demo):
     from annotate.models import Checklist, ChecklistRevision
-    from metajudge.services.staleness import mark_pair_stale
+    from metajudge.matching.staleness import mark_pair_stale
 
     run, chunk = offline_chunk(demo)
     samples = matching._samples(run, matching.claim(run, chunk))  # the calls start

@@ -10,13 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotate.models import Checklist, ChecklistRevision
+from metajudge.matching import chunks as matching
+from metajudge.matching.staleness import mark_pair_stale
 from metajudge.method import scoring
 from metajudge.models import CachedAnswer, Critic, MatchResult, MatchRun
 from metajudge.runs import match_runs as runs
 from metajudge.selectors import critic_figures
-from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
-from metajudge.services.staleness import mark_pair_stale
 from tests.factories import score_offline
 
 S = MatchResult.Status

@@ -9,12 +9,12 @@ from rest_framework.authtoken.models import Token
 from annotate.access import ANNOTATOR, REVIEWER
 from annotate.models import Checklist
 from annotate.services.accounts import roles_ensure, user_ensure
+from metajudge.matching.chunks import cache_key
 from metajudge.method import scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import CachedAnswer, Judgment, MatchResult
 from metajudge.reward.llm_matcher import QUOTA_EXCEEDED
 from metajudge.reward.score import LLM_REFUSED, endpoint_for_reward
-from metajudge.services.matching import cache_key
 from metajudge.services.setup import endpoint_for
 from tests.factories import PairFactory, checklist_with, join, score_offline
 
@@ -217,8 +217,8 @@ def test_llm_matcher_uses_and_fills_the_shared_cache(llm_api, llm_server):
 
 @pytest.mark.django_db
 def test_llm_matcher_shares_the_cache_with_metajudge_runs(llm_api, llm_server):
+    from metajudge.matching import chunks as matching
     from metajudge.runs import match_runs as runs
-    from metajudge.services import matching
     from metajudge.services.setup import template_default
 
     endpoint = endpoint_for(model="judge-x", base_url=llm_server.base_url)

@@ -8,9 +8,9 @@ from django.core.management import call_command
 
 from annotate.models import Dataset
 from annotate.services.imports import import_pairs
+from metajudge.matching.verdict import parse_verdict
 from metajudge.models import Critic, Judgment, MatchResult
 from metajudge.selectors import critic_figures, verdict_figures
-from metajudge.services.verdict import parse_verdict
 from tests.llm_server import LLMServer
 
 

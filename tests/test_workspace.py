@@ -286,7 +286,7 @@ def test_staleness_hook_runs_on_commit(
     annotator, claimed, monkeypatch, django_capture_on_commit_callbacks
 ):
     calls = []
-    import metajudge.services.staleness as staleness
+    import metajudge.matching.staleness as staleness
 
     monkeypatch.setattr(staleness, "mark_pair_stale", lambda pair_id: calls.append(pair_id) or 0)
     with django_capture_on_commit_callbacks(execute=True):

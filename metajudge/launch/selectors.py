@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from annotate.models import Checklist, Dataset, Pair
 from metajudge.launch.services import TEMPLATE_KIND, Launch
+from metajudge.matching.chunks import cache_key
 from metajudge.models import (
     CachedAnswer,
     Critic,
@@ -24,7 +25,6 @@ from metajudge.models import (
     PromptTemplate,
 )
 from metajudge.runs import match_runs as run_services
-from metajudge.services.matching import cache_key
 from metajudge.services.setup import template_default
 
 S = MatchResult.Status

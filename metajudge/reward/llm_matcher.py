@@ -13,11 +13,11 @@ from django.core.cache import cache
 
 from metajudge.llm.client import JudgeClient
 from metajudge.llm.config import endpoint_config
+from metajudge.matching.chunks import cache_key
 from metajudge.method import scoring
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer
 from metajudge.reward.cache import cached_answers_add, endpoint_for_reward
-from metajudge.services.matching import cache_key
 
 
 # Read on each call (tests and deployments may change them): seconds per request, tries per call.

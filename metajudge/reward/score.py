@@ -15,13 +15,13 @@ from django.conf import settings
 
 from annotate.access import REVIEWER, datasets_with_role, has_role
 from annotate.models import Pair
+from metajudge.matching.chunks import cache_key
 from metajudge.method import genrm_parsing, scoring
 from metajudge.method.matchers import get_matcher
 from metajudge.models import MatchRun
 from metajudge.reward.cache import cached_answers_add, endpoint_for_reward
 from metajudge.reward.llm_matcher import answer_with_llm
 from metajudge.reward.selectors import reward_pairs
-from metajudge.services.matching import cache_key
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 

@@ -23,9 +23,9 @@ from annotate.services.accounts import roles_ensure, user_ensure
 from annotate.services.assignments import checklist_claim
 from annotate.services.checklists import checklist_save, checklist_submit
 from annotate.services.imports import import_pairs
+from metajudge.matching import chunks as matching
 from metajudge.models import Critic, Judgment, MatchRun
 from metajudge.runs import match_runs as runs
-from metajudge.services import matching
 from metajudge.services.setup import template_default
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "annotate" / "demo"

@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
 from metajudge.generation import genrm, genrm_chunk
+from metajudge.matching import chunks as matching
 from metajudge.models import Critic, GenrmItem, GenrmRun, MatchResult, MatchRun, PromptTemplate
-from metajudge.services import matching
 from metajudge.services.setup import endpoint_for
 
 

@@ -3,10 +3,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
+from metajudge.matching import chunks as matching
 from metajudge.method.matchers import UnknownMatcher, get_matcher
 from metajudge.models import Critic, MatchResult, MatchRun
 from metajudge.runs import match_runs as runs
-from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 
 

@@ -2,9 +2,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
+from metajudge.matching import chunks as matching
 from metajudge.models import Critic, MatchResult
 from metajudge.runs import match_runs as runs
-from metajudge.services import matching
 from metajudge.services.setup import endpoint_for, template_default
 
 

@@ -8,11 +8,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from metajudge.llm import batch
+from metajudge.matching import drain as match_drain
 from metajudge.method import scoring
 from metajudge.method.prompts import render_verdict
 from metajudge.models import MatchResult, MatchRun
 from metajudge.runs import lifecycle
-from metajudge.services import match_drain
 
 S = MatchResult.Status
 

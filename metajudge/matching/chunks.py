@@ -17,13 +17,14 @@ from django.utils import timezone
 from annotate.models import Checklist
 from metajudge.llm import batch
 from metajudge.llm.batch import Answer
+from metajudge.matching import drain as match_drain
+from metajudge.matching import staleness, verdict
 from metajudge.method import scoring
 from metajudge.method.matchers import matcher_for_run
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
 from metajudge.runs import lifecycle
 from metajudge.runs.match_runs import pending_chunks, run_finalize
-from metajudge.services import match_drain, staleness, verdict
 
 S = MatchResult.Status
 MAX_STORED_TEXT = 256 * 1024
