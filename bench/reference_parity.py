@@ -137,6 +137,14 @@ def run_reference(reference: Path, data: Path, work: Path, base_url: str, c: int
     return {**row, "seconds": inference, "cpu": inference_cpu}
 
 
+def run_command(base_url: str, c: int) -> tuple[str, ...]:
+    """The app's MetaJudge run of the parity dataset on the loopback judge."""
+    return (
+        *("run_metajudge", "--dataset", "parity", "--critic", CRITIC, "--judge-model", "judge-x"),
+        *("--base-url", base_url, "--concurrency", str(c), "--matcher", "llm"),
+    )
+
+
 def run_app(data: Path, work: Path, base_url: str, c: int, worker_redis: str = "") -> dict:
     """``run_metajudge --sync`` in its own process (Django start-up and imports included), or,
     with `worker_redis`, the product's path: a Celery worker already running on that Redis
@@ -165,23 +173,7 @@ def run_app(data: Path, work: Path, base_url: str, c: int, worker_redis: str = "
     if worker_redis:
         return _run_on_worker(env, manage, work, base_url, c, worker_redis)
     start, cpu = time.perf_counter(), child_cpu()
-    manage(
-        "run_metajudge",
-        "--dataset",
-        "parity",
-        "--critic",
-        CRITIC,
-        "--judge-model",
-        "judge-x",
-        "--base-url",
-        base_url,
-        "--concurrency",
-        str(c),
-        "--matcher",
-        "llm",
-        "--sync",
-        ok=(0, 1),
-    )  # 1: some samples ended as errors, as the judge intends
+    manage(*run_command(base_url, c), "--sync", ok=(0, 1))  # 1: some samples ended as errors
     seconds, used = time.perf_counter() - start, child_cpu() - cpu
     [row] = json.loads(manage("metajudge_report", "--dataset", "parity", "--format", "json"))
     return {**row, "seconds": seconds, "cpu": used}
@@ -211,11 +203,7 @@ def _run_on_worker(env, manage, work: Path, base_url: str, c: int, redis_url: st
             time.sleep(0.1)
         cpu = _proc_cpu(worker.pid)
         start = time.perf_counter()
-        manage(
-            "run_metajudge",
-            *("--dataset", "parity", "--critic", CRITIC, "--judge-model", "judge-x"),
-            *("--base-url", base_url, "--concurrency", str(c), "--matcher", "llm"),
-        )
+        manage(*run_command(base_url, c))
         db = sqlite3.connect(work / "app" / "db.sqlite3", isolation_level=None)
         while db.execute("SELECT state FROM metajudge_matchrun ORDER BY id DESC").fetchone()[
             0
