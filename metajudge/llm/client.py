@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import time
 from dataclasses import dataclass
 
+import httpx
 import openai
 
 from metajudge.llm import egress, keys
@@ -103,6 +105,12 @@ class JudgeClient:
         # process's own pause after a 429.
         self.limiter = RateLimiter(0 if self.shared else config.requests_per_minute)
         self.key_problem = config.key_refusal()
+        sdk = self.clients[0]
+        # What the SDK sends with every request (content type, user agent, platform headers and
+        # its auth), read once; a header the SDK leaves out is an Omit, not a string.
+        self.url = str(sdk.base_url.join("chat/completions"))
+        sent = {**sdk.default_headers, **sdk.auth_headers}
+        self.headers = {k: v for k, v in sent.items() if isinstance(v, str)}
 
     def _sdk_client(self, connections: int) -> openai.AsyncOpenAI:
         # The egress client: every connection checked, redirects never followed.
@@ -147,19 +155,7 @@ class JudgeClient:
         await self.limiter.wait()
         try:
             async with self.slots, self.shared.slot() if self.shared else _NO_GATE:
-                # The SDK's own POST with a plain body and the JSON answer as it came (the same
-                # request, errors and retries as chat.completions.create, without validating
-                # our parameters or building a response model on every call: CPU per call).
-                response = await self.client.post(
-                    "/chat/completions",
-                    cast_to=object,
-                    body={
-                        "model": self.config.model,
-                        "temperature": self.config.temperature,
-                        "messages": [{"role": "user", "content": prompt}],
-                        "max_tokens": self.config.max_tokens,
-                    },
-                )
+                body = await self._post(self.client, prompt)
         except openai.APIStatusError as exc:
             return self._status_error(exc, result)
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
@@ -168,7 +164,43 @@ class JudgeClient:
                 return None  # policy, not a passing fault
             result.error = f"{type(exc).__name__}: {_safe(str(exc))}"
             return self._backoff(result.attempts)
-        return self._read(response, result)
+        return self._read(body, result)
+
+    async def _post(self, sdk: openai.AsyncOpenAI, prompt: str):
+        """One POST of a chat completion; the parsed JSON body, or the text when it is not JSON.
+
+        The request is the SDK's (its URL, headers, timeout and no retries) and so are the
+        errors (APIStatusError and its kinds, APITimeoutError, APIConnectionError, each with the
+        cause it wraps), but it goes straight to the egress transport: the SDK's per-request
+        option copies, body-replay checks and auth-refresh layers, and httpx's cookie, auth and
+        redirect handling (none of which a judge call uses: redirects are never followed), were
+        about half of the event loop's CPU per call, which is what bounds calls in flight."""
+        payload = {
+            "model": self.config.model,
+            "temperature": self.config.temperature,
+            "messages": [{"role": "user", "content": prompt}],
+            "max_tokens": self.config.max_tokens,
+        }
+        http = sdk._client  # the egress client built in _sdk_client  # noqa: SLF001
+        request = http.build_request(
+            "POST", self.url, headers=self.headers, content=json.dumps(payload).encode()
+        )
+        try:
+            response = await http._transport.handle_async_request(request)  # noqa: SLF001
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            raise openai.APITimeoutError(request=request) from exc
+        except Exception as exc:  # as the SDK: any other failure to send or read
+            raise openai.APIConnectionError(request=request) from exc
+        if not response.is_success:
+            raise sdk._make_status_error_from_response(response)  # noqa: SLF001
+        try:
+            return json.loads(content)
+        except ValueError:
+            return content.decode("utf-8", "replace")
 
     def _status_error(self, exc: openai.APIStatusError, result: CallResult) -> float | None:
         result.error = f"HTTP {exc.status_code}: {_safe(_message(exc))}"

@@ -11,8 +11,10 @@ No Django here: this sits in the llm layer.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 
 import aiohttp
 import anyio.to_thread
@@ -181,13 +183,20 @@ class EgressSyncTransport(httpx.HTTPTransport):
         return super().handle_request(_pinned(request, url, addresses[-1]))
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process (certifi's roots, as httpx's default): building one
+    loads the CA bundle, about 4 ms, which every chunk's clients would otherwise pay again."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def async_client(*, timeout: float, connections: int) -> httpx.AsyncClient:
     """The only way the app builds an HTTP client for a judge: policy on, no redirects, and no
     proxy from the environment (a proxy would connect to addresses nobody checked; aiohttp's
     session, like trust_env=False, reads none)."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(
-        transport=EgressAiohttpTransport(limits=limits, trust_env=False),
+        transport=EgressAiohttpTransport(limits=limits, trust_env=False, verify=tls_context()),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
