@@ -18,7 +18,7 @@ from annotate.models import Checklist
 from metajudge.llm import batch
 from metajudge.llm.batch import Answer
 from metajudge.matching import drain as match_drain
-from metajudge.matching import staleness, verdict
+from metajudge.matching import staleness, store, verdict
 from metajudge.method import scoring
 from metajudge.method.matchers import matcher_for_run
 from metajudge.method.prompts import render_metajudge
@@ -200,14 +200,8 @@ def _write(run: MatchRun, items: list[tuple[Sample, Answer | None]]) -> None:
         for sample, answer in items:
             _result_fields(sample, answer)
             sample.result.updated_at = now
-        # An upsert on the primary key: one INSERT .. ON CONFLICT DO UPDATE per batch, far
-        # cheaper than bulk_update's CASE per row and field.
-        MatchResult.objects.bulk_create(
-            [s.result for s, _ in items],
-            update_conflicts=True,
-            unique_fields=["pk"],
-            update_fields=WRITE_FIELDS,
-        )
+        # One statement per batch, far cheaper than bulk_update's CASE per row and field.
+        store.write_fields(MatchResult, [s.result for s, _ in items], WRITE_FIELDS)
         staleness.mark_edited_since(items)
         _cache_answers([(s, a) for s, a in items if a and a.text and not a.cached and not a.error])
         # Live progress; refresh_counts recounts from the rows when a chunk ends.

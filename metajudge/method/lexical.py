@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from metajudge.method import assignment
 from metajudge.method.lexical_atoms import Atom, analyse
 from metajudge.method.scoring import render_answer
 
@@ -149,7 +149,7 @@ def match_atoms(human: Sequence[str], model: Sequence[str]) -> list[tuple[int, i
         return lines
     model_atoms = [analyse(text) for text in model]
     matrix = np.array([[atom_similarity(analyse(h), m) for m in model_atoms] for h in human])
-    for row, col in zip(*linear_sum_assignment(matrix, maximize=True), strict=True):
+    for row, col in assignment.best_pairs(matrix):
         score = to_level(float(matrix[row, col]))
         if score > 0:
             lines[row] = (int(row) + 1, int(col) + 1, score)

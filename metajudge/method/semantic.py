@@ -31,9 +31,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
-from metajudge.method import lexical
+from metajudge.method import assignment, lexical
 from metajudge.method.scoring import Line, render_answer
 
 VERSION = 2
@@ -192,7 +191,7 @@ class SemanticMatcher:
             return lines
         # The assignment maximises the judge scores given; the cosine only breaks ties.
         matrix = self.score_matrix(human, model)
-        for row, col in zip(*linear_sum_assignment(matrix, maximize=True), strict=True):
+        for row, col in assignment.best_pairs(matrix):
             score = float(matrix[row, col])
             if score > 0:
                 lines[row] = (int(row) + 1, int(col) + 1, _LEVEL_OF[round(score * 4) / 4])
