@@ -66,6 +66,14 @@ def setup_django(database_url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a live process and its live children (a worker's pool)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(proc_cpu(int(child)) for child in children)
+
+
 def peak_rss_mb() -> float:
     import resource
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_database, peak_rss_mb, setup_django, start_judge  # noqa: E402
+from common import fresh_database, peak_rss_mb, proc_cpu, setup_django, start_judge  # noqa: E402
 from import_export import synthetic_record  # noqa: E402
 
 
@@ -97,10 +97,13 @@ def main() -> None:
         try:
             for c in concurrencies:
                 # a distinct model name per run: the result cache must not answer for us
+                server_cpu, own_cpu = proc_cpu(server.pid), time.process_time()
                 elapsed, done, errors, in_calls = one_run(
                     f"http://127.0.0.1:{18000 + int(latency * 1000)}/v1", c, f"judge-{latency}-{c}"
                 )
                 rate = done / elapsed
+                server_cpu = proc_cpu(server.pid) - server_cpu
+                own_cpu = time.process_time() - own_cpu
                 line = (
                     f"latency={latency * 1000:.0f}ms concurrency={c}: {done} done, {errors} "
                     f"errors in {elapsed:.2f}s = {rate:.0f} samples/s"
@@ -115,6 +118,11 @@ def main() -> None:
                     )
                 else:
                     line += f" -> overhead {1000 * elapsed / done:.2f} ms/sample"
+                line += (
+                    f"; CPU: this process {own_cpu:.2f}s ({100 * own_cpu / elapsed:.0f}% of a "
+                    f"core), the loopback server {server_cpu:.2f}s "
+                    f"({100 * server_cpu / elapsed:.0f}%)"
+                )
                 print(line, flush=True)
         finally:
             server.terminate()

@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from common import start_judge  # noqa: E402
+from common import proc_cpu, start_judge  # noqa: E402
 
 DEMO = ROOT / "annotate" / "demo" / "demo_pairs.jsonl"
 CRITIC = "careful-judge"
@@ -201,7 +201,7 @@ def _run_on_worker(env, manage, work: Path, base_url: str, c: int, redis_url: st
             if time.monotonic() > deadline or worker.poll() is not None:
                 raise SystemExit("the Celery worker did not start: see " + str(log.name))
             time.sleep(0.1)
-        cpu = _proc_cpu(worker.pid)
+        cpu = proc_cpu(worker.pid)
         start = time.perf_counter()
         manage(*run_command(base_url, c))
         db = sqlite3.connect(work / "app" / "db.sqlite3", isolation_level=None)
@@ -209,7 +209,7 @@ def _run_on_worker(env, manage, work: Path, base_url: str, c: int, redis_url: st
             0
         ] not in ("done", "failed", "aborted"):
             time.sleep(0.05)
-        seconds, used = time.perf_counter() - start, _proc_cpu(worker.pid) - cpu
+        seconds, used = time.perf_counter() - start, proc_cpu(worker.pid) - cpu
         created, finished = db.execute(
             "SELECT created_at, finished_at FROM metajudge_matchrun ORDER BY id DESC"
         ).fetchone()
@@ -224,14 +224,6 @@ def _run_on_worker(env, manage, work: Path, base_url: str, c: int, redis_url: st
         datetime.fromisoformat(finished) - datetime.fromisoformat(created)
     ).microseconds / 1e6
     return {**row, "seconds": seconds, "cpu": used, "run_seconds": run_seconds}
-
-
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds of a live process and its live children (a worker's pool)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return own + sum(_proc_cpu(int(child)) for child in children)
 
 
 def main() -> int:
