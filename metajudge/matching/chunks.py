@@ -43,21 +43,24 @@ class Sample:
     strict: bool = False  # the template's strict grammar
 
 
-# What a chunk never reads of its pairs and judgments: at HelpSteer3 scale the texts and the
-# imported line are most of a pair's bytes (about 12 KB each), loaded for nothing otherwise.
-UNREAD = ("pair__context", "pair__response_1", "pair__response_2", "pair__human_reasons")
-UNREAD += ("pair__raw_json", "judgment__error")
+# What a chunk reads of its pairs and judgments: at HelpSteer3 scale a pair's texts and imported
+# line are most of its bytes (about 12 KB), and every field loaded is a model attribute built per
+# row, so the rest stays in the database.
+READ = ("judgment__label", "judgment__atoms", "pair__preference")
+READ_FOR_VERDICT = (*READ, "judgment__generated_text", "pair__golden_judgment")
 
 
 def claim(
     run: MatchRun, pair_ids: list[int], owner: str | None = None, attempt: int = 0
 ) -> list[MatchResult]:
     items = MatchResult.objects.filter(run=run, pair_id__in=pair_ids)
-    unread = (
-        UNREAD if run.matcher == MatchRun.Matcher.VERDICT else (*UNREAD, "judgment__generated_text")
-    )
-    claimed = lifecycle.claim(items, owner, attempt).select_related("judgment", "pair", "run")
-    return list(claimed.defer(*unread))
+    read = READ_FOR_VERDICT if run.matcher == MatchRun.Matcher.VERDICT else READ
+    own = [f.name for f in MatchResult._meta.concrete_fields]  # all written back
+    claimed = lifecycle.claim(items, owner, attempt).select_related("judgment", "pair")
+    results = list(claimed.only(*own, *read))
+    for result in results:
+        result.run = run  # the run this chunk already holds, not a copy per row
+    return results
 
 
 def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
