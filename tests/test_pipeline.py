@@ -14,6 +14,7 @@ from metajudge.matching import chunks as matching
 from metajudge.matching.staleness import mark_pair_stale
 from metajudge.method import scoring
 from metajudge.models import CachedAnswer, Critic, MatchResult, MatchRun
+from metajudge.runs import lifecycle
 from metajudge.runs import match_runs as runs
 from metajudge.selectors import critic_figures
 from metajudge.services.setup import endpoint_for, template_default
@@ -312,3 +313,27 @@ def test_a_runs_chunks_are_of_equal_size_and_cover_it_once(demo, llm_server, set
         MatchResult.objects.filter(run=run).values_list("pair_id", flat=True)
     )
     assert drain(run).done_count == 32
+
+
+@pytest.mark.django_db
+def test_a_sync_run_takes_its_samples_in_one_chunk_up_to_the_sync_size(
+    demo, llm_server, settings, monkeypatch
+):
+    """--sync runs in one process that renews its claims, so it pays one chunk boundary where a
+    worker's tasks pay four; above the sync size it still splits, into equal chunks."""
+    settings.METAJUDGE_CHUNK_SIZE, settings.METAJUDGE_MAX_CHUNK_ROUNDS = 10, 1
+    run = start_llm(demo, "careful-judge", llm_server)
+    seen = []
+    process = matching.process_chunk
+
+    def counted(**kwargs):
+        seen.append(len(kwargs["pair_ids"]))
+        return process(**kwargs)
+
+    monkeypatch.setattr(matching, "process_chunk", counted)
+    assert matching.run_sync(run).done_count == 32
+    assert seen == [32]
+    monkeypatch.setattr(lifecycle, "SYNC_CHUNK_SIZE", 12)
+    assert [len(c) for c in runs.pending_chunks(run, lifecycle.SYNC_CHUNK_SIZE)] == []  # all done
+    MatchResult.objects.filter(run=run).update(status=MatchResult.Status.PENDING)
+    assert [len(c) for c in runs.pending_chunks(run, lifecycle.SYNC_CHUNK_SIZE)] == [10, 11, 11]

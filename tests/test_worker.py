@@ -80,7 +80,7 @@ def test_two_workers_on_one_run_never_exceed_the_endpoint_concurrency(
     calls in flight; the endpoint allows 4, and the limit held in Redis keeps it at 4."""
     from metajudge.runs import lifecycle
 
-    def in_eights(items, concurrency):
+    def in_eights(items, concurrency, size=0):
         ids = sorted(items.values_list("pair_id", flat=True))
         return [ids[i : i + 8] for i in range(0, len(ids), 8)]
 

@@ -18,12 +18,12 @@ from annotate.models import Checklist
 from metajudge.llm import batch
 from metajudge.llm.batch import Answer
 from metajudge.matching import drain as match_drain
-from metajudge.matching import staleness, store, verdict
+from metajudge.matching import staleness, verdict
 from metajudge.method import scoring
 from metajudge.method.matchers import matcher_for_run
 from metajudge.method.prompts import render_metajudge
 from metajudge.models import CachedAnswer, MatchResult, MatchRun
-from metajudge.runs import lifecycle
+from metajudge.runs import lifecycle, store
 from metajudge.runs.match_runs import pending_chunks, run_finalize
 
 S = MatchResult.Status
@@ -256,6 +256,6 @@ def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
 
 def run_sync(run: MatchRun) -> MatchRun:
     """Run every open chunk in this process through the task code (the commands' --sync)."""
-    for chunk in pending_chunks(run):
+    for chunk in pending_chunks(run, lifecycle.SYNC_CHUNK_SIZE):
         process_chunk(run_id=run.pk, pair_ids=chunk)
     return run_finalize(run_id=run.pk)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from annotate.models import Checklist, Dataset
 from metajudge.method.matchers import get_matcher
 from metajudge.models import Critic, JudgeEndpoint, Judgment, MatchResult, MatchRun, PromptTemplate
-from metajudge.runs import dispatch, lifecycle
+from metajudge.runs import dispatch, lifecycle, store
 
 S = MatchResult.Status
 OPEN_STATES = (MatchRun.State.QUEUED, MatchRun.State.RUNNING)
@@ -88,14 +88,8 @@ def _eligible(run: MatchRun):
 
 def _prepare(run: MatchRun, only: str = "") -> None:
     if not only:
-        MatchResult.objects.bulk_create(
-            (
-                MatchResult(run=run, pair_id=p, judgment_id=j, revision_id=r)
-                for p, j, r in _eligible(run)
-            ),
-            ignore_conflicts=True,
-            batch_size=2000,
-        )
+        template = MatchResult(run=run)
+        store.insert_new(MatchResult, template, ("pair", "judgment", "revision"), _eligible(run))
     redo = {"stale": Q(stale=True), "failed": Q(status=S.ERROR)}.get(
         only, Q(stale=True) | Q(status=S.ERROR)
     )
@@ -118,8 +112,8 @@ def refresh_counts(run: MatchRun) -> MatchRun:
     return run
 
 
-def pending_chunks(run: MatchRun) -> list[list[int]]:
-    return lifecycle.pending_chunks(MatchResult.objects.filter(run=run), run.concurrency)
+def pending_chunks(run: MatchRun, size: int = 0) -> list[list[int]]:
+    return lifecycle.pending_chunks(MatchResult.objects.filter(run=run), run.concurrency, size)
 
 
 def enqueue_pending(run_id: int) -> int:
