@@ -987,7 +987,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(server.base_url, flush=True)
         while not done.wait(0.5):
             pass
-    summary = {k: v for k, v in server.stats.items() if k not in ("bodies", "attempts")}
+    # Counts only: a list per request (bodies, attempts, arrivals) would outgrow the pipe of a
+    # parent that read just the first line, and block this print (and the parent's wait).
+    stats = server.stats
+    summary = {k: v for k, v in stats.items() if k not in ("bodies", "attempts", "arrivals")}
+    summary["arrivals"] = len(stats.get("arrivals", ()))
     print(json.dumps(summary), flush=True)
     return 0
 
