@@ -86,6 +86,15 @@ CONNECTIONS_PER_CLIENT = 8
 _NO_GATE = contextlib.nullcontext()
 
 
+@dataclass(frozen=True)
+class _Lane:
+    """One SDK client, the egress client it was given, and that client's transport."""
+
+    sdk: openai.AsyncOpenAI
+    http: httpx.AsyncClient
+    transport: egress.EgressAiohttpTransport
+
+
 class JudgeClient:
     """One per endpoint per event loop.
 
@@ -97,7 +106,7 @@ class JudgeClient:
         self.config = config
         width = concurrency or config.max_concurrency
         shards = max(1, -(-width // CONNECTIONS_PER_CLIENT))
-        self.clients = [self._sdk_client(-(-width // shards)) for _ in range(shards)]
+        self.lanes = [self._lane(-(-width // shards)) for _ in range(shards)]
         self.turn = 0
         self.slots = asyncio.Semaphore(width)
         self.shared = _shared_limits(config)
@@ -105,32 +114,33 @@ class JudgeClient:
         # process's own pause after a 429.
         self.limiter = RateLimiter(0 if self.shared else config.requests_per_minute)
         self.key_problem = config.key_refusal()
-        sdk = self.clients[0]
+        sdk = self.lanes[0].sdk
         # What the SDK sends with every request (content type, user agent, platform headers and
         # its auth), read once; a header the SDK leaves out is an Omit, not a string.
         self.url = str(sdk.base_url.join("chat/completions"))
         sent = {**sdk.default_headers, **sdk.auth_headers}
         self.headers = {k: v for k, v in sent.items() if isinstance(v, str)}
 
-    def _sdk_client(self, connections: int) -> openai.AsyncOpenAI:
-        # The egress client: every connection checked, redirects never followed.
-        http = egress.async_client(timeout=self.config.timeout, connections=connections)
-        return openai.AsyncOpenAI(
+    def _lane(self, connections: int) -> _Lane:
+        # The egress transport: every connection checked, redirects never followed.
+        transport = egress.async_transport(connections=connections)
+        http = egress.async_client(timeout=self.config.timeout, transport=transport)
+        sdk = openai.AsyncOpenAI(
             base_url=self.config.base_url,
             api_key=self.config.api_key(),
             max_retries=0,
             timeout=self.config.timeout,
             http_client=http,
         )
+        return _Lane(sdk, http, transport)
 
-    @property
-    def client(self) -> openai.AsyncOpenAI:
-        self.turn = (self.turn + 1) % len(self.clients)
-        return self.clients[self.turn]
+    def _next_lane(self) -> _Lane:
+        self.turn = (self.turn + 1) % len(self.lanes)
+        return self.lanes[self.turn]
 
     async def close(self) -> None:
-        for client in self.clients:
-            await client.close()
+        for lane in self.lanes:
+            await lane.sdk.close()
         if self.shared:
             await self.shared.close()
 
@@ -155,7 +165,7 @@ class JudgeClient:
         await self.limiter.wait()
         try:
             async with self.slots, self.shared.slot() if self.shared else _NO_GATE:
-                body = await self._post(self.client, prompt)
+                body = await self._post(self._next_lane(), prompt)
         except openai.APIStatusError as exc:
             return self._status_error(exc, result)
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
@@ -166,7 +176,7 @@ class JudgeClient:
             return self._backoff(result.attempts)
         return self._read(body, result)
 
-    async def _post(self, sdk: openai.AsyncOpenAI, prompt: str):
+    async def _post(self, lane: _Lane, prompt: str):
         """One POST of a chat completion; the parsed JSON body, or the text when it is not JSON.
 
         The request is the SDK's (its URL, headers, timeout and no retries) and so are the
@@ -181,12 +191,11 @@ class JudgeClient:
             "messages": [{"role": "user", "content": prompt}],
             "max_tokens": self.config.max_tokens,
         }
-        http = sdk._client  # the egress client built in _sdk_client  # noqa: SLF001
-        request = http.build_request(
+        request = lane.http.build_request(
             "POST", self.url, headers=self.headers, content=json.dumps(payload).encode()
         )
         try:
-            response = await http._transport.handle_async_request(request)  # noqa: SLF001
+            response = await lane.transport.handle_async_request(request)
             try:
                 content = await response.aread()
             finally:
@@ -196,7 +205,7 @@ class JudgeClient:
         except Exception as exc:  # as the SDK: any other failure to send or read
             raise openai.APIConnectionError(request=request) from exc
         if not response.is_success:
-            raise sdk._make_status_error_from_response(response)  # noqa: SLF001
+            raise lane.sdk._make_status_error_from_response(response)  # noqa: SLF001 the SDK's kinds
         try:
             return json.loads(content)
         except ValueError:

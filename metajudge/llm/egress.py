@@ -190,13 +190,18 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
-def async_client(*, timeout: float, connections: int) -> httpx.AsyncClient:
+def async_transport(*, connections: int) -> EgressAiohttpTransport:
+    """The policy's transport over a pool of `connections`."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return EgressAiohttpTransport(limits=limits, trust_env=False, verify=tls_context())
+
+
+def async_client(*, timeout: float, transport: EgressAiohttpTransport) -> httpx.AsyncClient:
     """The only way the app builds an HTTP client for a judge: policy on, no redirects, and no
     proxy from the environment (a proxy would connect to addresses nobody checked; aiohttp's
     session, like trust_env=False, reads none)."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(
-        transport=EgressAiohttpTransport(limits=limits, trust_env=False, verify=tls_context()),
+        transport=transport,
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
