@@ -240,9 +240,9 @@ def test_claims_are_renewed_while_calls_are_in_flight(demo, settings):
     samples = matching._samples(run, matching.claim(run, chunk))
     claimed_at = MatchResult.objects.filter(run=run).first().claimed_at
 
-    def slow(jobs, done, stop):
+    def slow(feed, done, stop):
         time.sleep(2.5)
-        for job in jobs:
+        for job in feed.first:
             done.put((job, offline_answer(job)))
 
     tokens = [s.token for s in samples]

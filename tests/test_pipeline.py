@@ -337,3 +337,37 @@ def test_a_sync_run_takes_its_samples_in_one_chunk_up_to_the_sync_size(
     assert [len(c) for c in runs.pending_chunks(run, lifecycle.SYNC_CHUNK_SIZE)] == []  # all done
     MatchResult.objects.filter(run=run).update(status=MatchResult.Status.PENDING)
     assert [len(c) for c in runs.pending_chunks(run, lifecycle.SYNC_CHUNK_SIZE)] == [10, 11, 11]
+
+
+@pytest.mark.django_db
+def test_a_chunks_first_calls_start_before_its_later_samples_load(demo, llm_server, monkeypatch):
+    """The whole chunk is claimed in one statement, then its samples load a slice at a time
+    while the first slices' calls are in flight; every sample is still asked once."""
+    import time
+
+    monkeypatch.setattr(matching, "FIRST_SLICE", 4)
+    llm_server.set_latency(0.05)
+    run = start_llm(demo, "careful-judge", llm_server, concurrency=2)  # slices of 4
+    [chunk] = runs.pending_chunks(run)
+    loads = []
+    load = matching._load
+
+    def watched(run_, claimed):
+        open_rows = MatchResult.objects.filter(run=run, status=S.PENDING).count()
+        if len(loads) == 7:  # the last slice waits for a call: loading first would hang here
+            deadline = time.monotonic() + 10
+            while not llm_server.stats["completions"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+        results = load(run_, claimed)
+        loads.append((len(results), open_rows, llm_server.stats["completions"]))
+        return results
+
+    monkeypatch.setattr(matching, "_load", watched)
+    done = matching.process_chunk(run_id=run.pk, pair_ids=chunk)
+    assert [n for n, _, _ in loads] == [4] * 8
+    assert all(open_rows == 0 for _, open_rows, _ in loads)  # all claimed before the first load
+    assert loads[0][2] == 0 and loads[-1][2] > 0  # calls began between the first and last load
+    assert done.done_count == 32 and done.state == "done"
+    assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32
+    assert llm_server.stats["completions"] == 32  # each sample asked once
+    assert not MatchResult.objects.filter(run=run, claim_token__isnull=False).exists()

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from metajudge.llm.client import CallResult, JudgeClient
 from metajudge.llm.config import endpoint_config
+from metajudge.llm.feed import Feed
 from metajudge.method import genrm_parsing as gp
 from metajudge.method.prompts import render_atomizer
 
@@ -44,16 +45,16 @@ class Job:
     rationale: str = ""  # atomize jobs: the text to split
 
 
-def answer_all(run, jobs: list[Job], done: queue.Queue, stop: threading.Event) -> None:
-    """Thread target: put (job, Outcome) on `done` as each job ends."""
-    asyncio.run(_answer_all(run, jobs, done, stop))
+def answer_all(run, feed: Feed, done: queue.Queue, stop: threading.Event) -> None:
+    """Thread target: put (job, Outcome) on `done` as each job of `feed` ends."""
+    asyncio.run(_answer_all(run, feed, done, stop))
 
 
-async def _answer_all(run, jobs, done: queue.Queue, stop: threading.Event) -> None:
+async def _answer_all(run, feed: Feed, done: queue.Queue, stop: threading.Event) -> None:
     client = JudgeClient(endpoint_config(run), concurrency=run.concurrency)
     one = _genrm_one if run.kind == "genrm" else _atomize_one
     try:
-        await asyncio.gather(*(_put(one(client, run, job, stop), job, done) for job in jobs))
+        await feed.run_each(lambda job: _put(one(client, run, job, stop), job, done))
     finally:
         await client.close()
 

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from metajudge.llm.client import JudgeClient
 from metajudge.llm.config import endpoint_config
+from metajudge.llm.feed import Feed
 from metajudge.method import scoring
 
 
@@ -30,17 +31,17 @@ class Answer:
     reasons: list[str] = field(default_factory=list)  # each such answer's problem
 
 
-def answer_all(run, samples, done: queue.Queue, stop: threading.Event, grammar=True) -> None:
-    """Thread target: answer every sample (each has `prompt`, `human` and `strict`), putting
-    (sample, Answer) on `done` as each ends. With `grammar`, answers that break the MetaJudge
-    grammar are asked again."""
-    asyncio.run(_answer_all(run, samples, done, stop, grammar))
+def answer_all(run, feed: Feed, done: queue.Queue, stop: threading.Event, grammar=True) -> None:
+    """Thread target: answer every sample of `feed` (each has `prompt`, `human` and `strict`),
+    putting (sample, Answer) on `done` as each ends. With `grammar`, answers that break the
+    MetaJudge grammar are asked again."""
+    asyncio.run(_answer_all(run, feed, done, stop, grammar))
 
 
-async def _answer_all(run, samples, done: queue.Queue, stop: threading.Event, grammar) -> None:
+async def _answer_all(run, feed: Feed, done: queue.Queue, stop: threading.Event, grammar) -> None:
     client = JudgeClient(endpoint_config(run), concurrency=run.concurrency)
     try:
-        await asyncio.gather(*(_answer_one(client, s, done, stop, grammar) for s in samples))
+        await feed.run_each(lambda sample: _answer_one(client, sample, done, stop, grammar))
     finally:
         await client.close()
 

@@ -48,19 +48,38 @@ class Sample:
 # row, so the rest stays in the database.
 READ = ("judgment__label", "judgment__atoms", "pair__preference")
 READ_FOR_VERDICT = (*READ, "judgment__generated_text", "pair__golden_judgment")
+FIRST_SLICE = 128  # samples loaded before the first call (or twice the concurrency)
 
 
 def claim(
     run: MatchRun, pair_ids: list[int], owner: str | None = None, attempt: int = 0
 ) -> list[MatchResult]:
     items = MatchResult.objects.filter(run=run, pair_id__in=pair_ids)
+    return _load(run, lifecycle.claim(items, owner, attempt))
+
+
+def _load(run: MatchRun, claimed) -> list[MatchResult]:
     read = READ_FOR_VERDICT if run.matcher == MatchRun.Matcher.VERDICT else READ
     own = [f.name for f in MatchResult._meta.concrete_fields]  # all written back
-    claimed = lifecycle.claim(items, owner, attempt).select_related("judgment", "pair")
-    results = list(claimed.only(*own, *read))
+    results = list(claimed.select_related("judgment", "pair").only(*own, *read))
     for result in results:
         result.run = run  # the run this chunk already holds, not a copy per row
     return results
+
+
+def _claimed_slices(run: MatchRun, pair_ids: list[int], owner: str | None, attempt: int):
+    """Claim the whole chunk in one statement, then load its samples a slice at a time: the
+    first slice fills the endpoint's concurrency, and the rest (building each row's objects is
+    most of a claim's time) load while the first calls are in flight."""
+    items = MatchResult.objects.filter(run=run, pair_id__in=pair_ids)
+    token = lifecycle.take(items, owner, attempt)
+    ids = sorted(pair_ids)
+    step = max(FIRST_SLICE, 2 * run.concurrency)
+    for k in range(0, len(ids), step):
+        mine = MatchResult.objects.filter(
+            run=run, pair_id__in=ids[k : k + step], claim_token=token, status=lifecycle.CLAIMED
+        )
+        yield _samples(run, _load(run, mine))
 
 
 def _samples(run: MatchRun, results: list[MatchResult]) -> list[Sample]:
@@ -92,18 +111,18 @@ def process_chunk(
     run = MatchRun.objects.select_related("endpoint", "template").get(pk=run_id)
     if not lifecycle.start_processing(MatchRun.objects.filter(pk=run_id)):
         return None
+    if run.matcher not in (MatchRun.Matcher.VERDICT, MatchRun.Matcher.OFFLINE):
+        _run_llm(run, _claimed_slices(run, pair_ids, owner, attempt))
+        return run_finalize(run_id=run_id)
     samples = _samples(run, claim(run, pair_ids, owner, attempt))
     if run.matcher == MatchRun.Matcher.VERDICT:
         verdict.verdict_samples(run, samples)
         return run_finalize(run_id=run_id)
     todo = [s for s in samples if _skip_reason(s) is None]
     _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
-    if run.matcher == MatchRun.Matcher.OFFLINE:
-        matcher = matcher_for_run(run)
-        matcher.prepare([t for s in todo for t in (*s.human, *s.model)])
-        _write(run, [(s, Answer(matcher.match(s.human, s.model))) for s in todo])
-    else:
-        _run_llm(run, todo)
+    matcher = matcher_for_run(run)
+    matcher.prepare([t for s in todo for t in (*s.human, *s.model)])
+    _write(run, [(s, Answer(matcher.match(s.human, s.model))) for s in todo])
     return run_finalize(run_id=run_id)
 
 
@@ -240,7 +259,18 @@ def cache_key(run: MatchRun, human: list[str], model: list[str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
+def _run_llm(run: MatchRun, slices) -> None:
+    """Ask the judge for each slice's samples that neither the rules skip nor the cache
+    answers; the first slice's calls start before the later slices load."""
+    asked = (_to_ask(run, samples) for samples in slices)
+    first = next(asked, [])
+    match_drain.drain_with(run, first, batch.answer_all, _write, more=asked)
+
+
+def _to_ask(run: MatchRun, samples: list[Sample]) -> list[Sample]:
+    """Write the skipped samples and the cached answers; return the samples left to ask."""
+    _write(run, [(s, None) for s in samples if _skip_reason(s) is not None])
+    todo = [s for s in samples if _skip_reason(s) is None]
     for sample in todo:
         sample.prompt = render_metajudge(run.template.text, sample.human, sample.model)
         sample.strict = run.template.strict_grammar
@@ -249,9 +279,7 @@ def _run_llm(run: MatchRun, todo: list[Sample]) -> None:
         CachedAnswer.objects.filter(key__in=[s.cache_key for s in todo]).values_list("key", "text")
     )
     _write(run, [(s, Answer(hits[s.cache_key], cached=True)) for s in todo if s.cache_key in hits])
-    misses = [s for s in todo if s.cache_key not in hits]
-    if misses:
-        match_drain.drain_with(run, misses, batch.answer_all, _write)
+    return [s for s in todo if s.cache_key not in hits]
 
 
 def run_sync(run: MatchRun) -> MatchRun:

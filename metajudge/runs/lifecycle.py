@@ -10,13 +10,15 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+
+from metajudge.llm.feed import Feed
 
 PENDING, CLAIMED = "pending", "claimed"
 QUEUED, RUNNING, ABORTED = "queued", "running", "aborted"
@@ -80,13 +82,19 @@ def claim(items: QuerySet, owner: str | None = None, attempt: int = 0) -> QueryS
     """Atomically take the open items of `items` (one run's chunk) under a fresh token, so only
     this execution may write them (see `held`). A claim lasts while its holder renews it (see
     `drain`); a dead holder's claim expires after the lease."""
+    token = take(items, owner, attempt)
+    return items.filter(claim_token=token, status=CLAIMED)
+
+
+def take(items: QuerySet, owner: str | None = None, attempt: int = 0) -> uuid.UUID:
+    """`claim`'s statement: the token that the items it took now carry."""
     token, me, now = uuid.uuid4(), claim_owner(owner, attempt), timezone.now()
     expired = now - timedelta(seconds=settings.METAJUDGE_CLAIM_LEASE)
     takeable = Q(status=PENDING) | Q(status=CLAIMED, claimed_at__lt=expired)
     if owner:
         takeable |= Q(status=CLAIMED, claim_owner__startswith=f"{owner}:", claim_owner__lt=me)
     items.filter(takeable).update(status=CLAIMED, claim_token=token, claim_owner=me, claimed_at=now)
-    return items.filter(claim_token=token, status=CLAIMED)
+    return token
 
 
 def held(items: QuerySet, tokens: dict[int, uuid.UUID]) -> set[int]:
@@ -136,33 +144,52 @@ def drain(
     write: Callable[[list], None],
     aborted: Callable[[], bool],
     renew: Callable[[], None] = lambda: None,
+    more: Iterable[list] = (),
 ) -> None:
-    """Run `answer_all(jobs, done_queue, stop_event)` on a loop thread; write what comes back
-    from this thread, in batches, so every database write stays on one connection. `renew`
-    keeps the chunk's claims alive while calls are in flight."""
+    """Run `answer_all(feed, done_queue, stop_event)` on a loop thread, where the feed holds
+    `jobs` and then each list that `more` yields: `more` runs on this thread while the first
+    calls are in flight (a chunk's later samples load during its first calls, not before them).
+    What comes back is written from this thread, in batches, so every database write stays on
+    one connection. `renew` keeps the chunk's claims alive while calls are in flight."""
+    feed = Feed(jobs)
+    later = iter(more)
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
-    worker = threading.Thread(target=answer_all, args=(jobs, done, stop), daemon=True)
+    worker = threading.Thread(target=answer_all, args=(feed, done, stop), daemon=True)
     worker.start()
-    finished, last_renew = 0, time.monotonic()
-    while finished < len(jobs):
-        if time.monotonic() - last_renew >= heartbeat_every():
-            renew()
-            last_renew = time.monotonic()
-        # Sleep a flush interval (or until the calls end) and take what came back: this thread
-        # wakes twice a second, not once per answer, so it never takes the GIL from the event
-        # loop for a single result.
-        worker.join(timeout=WRITE_EVERY)
-        batch = _take(done)
-        if not batch:
-            if not worker.is_alive():
-                break  # the loop thread died before it answered every job
-            continue
-        finished += len(batch)
-        write(batch)
-        if aborted():
-            stop.set()
-            break
+    finished, last_renew, feeding = 0, time.monotonic(), True
+    try:
+        while feeding or finished < feed.count:
+            if time.monotonic() - last_renew >= heartbeat_every():
+                renew()
+                last_renew = time.monotonic()
+            if feeding:
+                batch = next(later, None)
+                if batch is None:
+                    feed.close()
+                    feeding = False
+                else:
+                    feed.add(batch)
+            else:
+                # Sleep a flush interval (or until the calls end) and take what came back:
+                # this thread wakes twice a second, not once per answer, so it never takes
+                # the GIL from the event loop for a single result.
+                worker.join(timeout=WRITE_EVERY)
+            results = _take(done)
+            if not results:
+                if not feeding and not worker.is_alive():
+                    break  # the loop thread died before it answered every job
+                continue
+            finished += len(results)
+            write(results)
+            if aborted():
+                stop.set()
+                break
+    except BaseException:
+        stop.set()  # the calls in flight end at their next attempt
+        raise
+    finally:
+        feed.close()
     worker.join()
 
 
