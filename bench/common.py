@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,9 @@ def fresh_database(kind: str, name: str = "") -> str:
     name = name or os.environ.get("BENCH_PG_DB", "rationale_bench")
     if kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="ra-bench-")) / "bench.sqlite3"
+        # Removed when the bench ends: at HelpSteer3 scale a file is about 600 MB, and the
+        # write-back of files left by earlier runs slowed later runs' commits by seconds.
+        atexit.register(shutil.rmtree, path.parent, True)
         return f"sqlite:///{path}"
     import psycopg
 

@@ -106,7 +106,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # 16 KB pages (taken only by a new file): a HelpSteer3 pair is about 25 KB of text,
+            # which 4 KB pages split into a chain of seven; an import of 22,116 pairs ran about
+            # 8% faster (bench/label_studio_import.py).
+            "init_command": (
+                "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            ),
             "transaction_mode": "IMMEDIATE",
         }
     )

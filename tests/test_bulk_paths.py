@@ -147,3 +147,50 @@ def test_pair_import_writes_checklists_and_judgments_of_new_keys_only(db):
     assert (empty.status, empty.version, empty.atoms) == ("todo", 1, [])
     assert Judgment.objects.filter(critic=Critic.objects.get(name="c1")).count() == 4
     assert Judgment.objects.get(pair__key="r0").label == 1
+
+
+@pytest.mark.django_db
+def test_an_import_into_an_empty_dataset_skips_the_lookups_and_counts_a_key_written_meanwhile():
+    """A dataset with no pairs holds none of the keys, so its batches are staged without a
+    lookup each; a key that another import writes meanwhile is skipped and counted."""
+    from annotate.models import Dataset
+    from annotate.services.bulk_pairs import PairStage
+    from annotate.services.imports import parse_line
+    from tests.factories import PairFactory
+
+    dataset = Dataset.objects.create(name="d")
+    stage = PairStage(dataset.pk)
+    assert stage.empty
+    other = PairFactory(dataset=dataset, key="r0", position=7)  # another import, committed
+    lines = [
+        json.dumps({"id": f"r{i}", "response1": "a", "response2": "b", "overall_preference": 1})
+        for i in range(3)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        for line in lines:
+            stage.add(parse_line(line), line, {})
+        assert stage.write() == (2, 1)
+    assert not [q for q in queries if q["sql"].startswith("SELECT") and "annotate_pair" in q["sql"]]
+    assert sorted(Pair.objects.values_list("key", flat=True)) == ["r0", "r1", "r2"]
+    assert Pair.objects.get(key="r0").raw_json == other.raw_json  # left as the other wrote it
+    assert not PairStage(dataset.pk).empty
+
+
+def test_a_new_sqlite_database_takes_16_kb_pages(tmp_path):
+    """Whatever database the suite runs on: the app's SQLite settings on a new file."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('PRAGMA page_size'); print(c.fetchone()[0])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+    }
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "16384"

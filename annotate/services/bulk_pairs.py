@@ -70,13 +70,16 @@ class PairStage:
         self.dataset_id = dataset_id
         self.postgres = connection.vendor == "postgresql"
         self.now = connection.ops.adapt_datetimefield_value(timezone.now())
-        self.position = (
+        last = (
             Pair.objects.filter(dataset_id=dataset_id)
             .order_by("-position")
             .values_list("position", flat=True)
             .first()
-            or 0
         )
+        self.position = last or 0
+        # A dataset with no pairs yet holds none of the keys: no lookup per batch (a key that a
+        # concurrent import writes meanwhile is still skipped by ON CONFLICT, and counted).
+        self.empty = last is None
         self.pending: list[tuple] = []
         self.present = 0
         self.created = 0
@@ -99,9 +102,13 @@ class PairStage:
         """Stage the pending records whose keys the dataset lacks (a re-import stages nothing)."""
         if self.pending:
             keys = [record.key for record, _, _ in self.pending]
-            present = set(
-                Pair.objects.filter(dataset_id=self.dataset_id, key__in=keys).values_list(
-                    "key", flat=True
+            present = (
+                set()
+                if self.empty
+                else set(
+                    Pair.objects.filter(dataset_id=self.dataset_id, key__in=keys).values_list(
+                        "key", flat=True
+                    )
                 )
             )
             self.present += len(present)
