@@ -15,8 +15,9 @@ file the issue's Label Studio figures were measured on). Per backend, in a fresh
 4. `../shared/reference/metajudge_analysis.py` on the same output file, timed in its own
    process, with its figures next to the app's for critic-00.
 
-Label Studio is not installed here: its figures on this machine are in issue 13 (import of the same
-file 12.9-16.5 s on SQLite, 38-40 s on PostgreSQL); the targets are half of them.
+The import is compared here with Label Studio's figures in issue 13 (12.9-16.5 s on SQLite,
+38-40 s on PostgreSQL); bench/label_studio_import.py runs Label Studio itself beside the import,
+in one run, which is the comparison to quote.
 """
 
 from __future__ import annotations
