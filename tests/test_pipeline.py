@@ -371,3 +371,37 @@ def test_a_chunks_first_calls_start_before_its_later_samples_load(demo, llm_serv
     assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32
     assert llm_server.stats["completions"] == 32  # each sample asked once
     assert not MatchResult.objects.filter(run=run, claim_token__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_an_abort_while_a_chunk_still_loads_leaves_the_rest_for_resume(
+    demo, llm_server, monkeypatch
+):
+    """Aborted while its second slice loads: the chunk loads and asks nothing more, what it
+    wrote stays, the rest waits for resume, and resume asks only samples without an answer."""
+    monkeypatch.setattr(matching, "FIRST_SLICE", 4)
+    run = start_llm(demo, "careful-judge", llm_server, concurrency=2)
+    [chunk] = runs.pending_chunks(run)
+    load = matching._load
+    loaded = []
+
+    def aborting(run_, claimed):
+        results = load(run_, claimed)
+        loaded.append(len(results))
+        if len(loaded) == 2:
+            runs.run_abort(run=run)
+        return results
+
+    monkeypatch.setattr(matching, "_load", aborting)
+    matching.process_chunk(run_id=run.pk, pair_ids=chunk)
+    run.refresh_from_db()
+    assert run.state == "aborted" and loaded == [4, 4]  # it loaded nothing more
+    answered = MatchResult.objects.filter(run=run, status__in=[S.VALID, S.ERROR]).count()
+    asked_before = llm_server.stats["completions"]
+    assert answered <= asked_before <= 8  # at most the two loaded slices were asked
+    monkeypatch.setattr(matching, "_load", load)
+    run = drain(runs.run_resume(run=run, enqueue=False))
+    assert run.state == "done" and run.done_count == 32
+    assert MatchResult.objects.filter(run=run, status=S.VALID).count() == 32
+    # Resume asked every sample without an answer, and none that had one (the cache aside).
+    assert llm_server.stats["completions"] <= asked_before + (32 - answered)

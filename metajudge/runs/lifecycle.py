@@ -176,13 +176,14 @@ def drain(
                 # the GIL from the event loop for a single result.
                 worker.join(timeout=WRITE_EVERY)
             results = _take(done)
-            if not results:
-                if not feeding and not worker.is_alive():
+            if results:
+                finished += len(results)
+                write(results)
+            elif not feeding:
+                if not worker.is_alive():
                     break  # the loop thread died before it answered every job
                 continue
-            finished += len(results)
-            write(results)
-            if aborted():
+            if aborted():  # after each write, and before each later batch is loaded
                 stop.set()
                 break
     except BaseException:
